@@ -1,0 +1,160 @@
+"""Clients, products, balances, credit lines, loans and contacts (domain.md §1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, BigId
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    # individual | corporate
+    client_type: Mapped[str] = mapped_column(String(16))
+    # key | large | vip | ordinary
+    tier: Mapped[str] = mapped_column(String(16))
+    credit_rating: Mapped[str] = mapped_column(String(8))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    rm_id: Mapped[int | None] = mapped_column(ForeignKey("relationship_managers.id"))
+    branch: Mapped[str | None] = mapped_column(String(64))
+    # referral | friends | revisit_dormant | press | event | association | cold_call
+    acquisition_channel: Mapped[str | None] = mapped_column(String(24))
+    acquired_on: Mapped[date | None] = mapped_column(Date)
+    # active | dormant | closed
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # Full identifiers are secret: pages show lib.masking's masked form to
+    # every role that does not need them.
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_txn_on: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        Index("ix_clients_rm_tier", "rm_id", "tier"),
+        Index("ix_clients_acquired", "acquired_on", "acquisition_channel"),
+    )
+
+
+class ClientTierHistory(Base):
+    __tablename__ = "client_tier_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    tier: Mapped[str] = mapped_column(String(16))
+    credit_rating: Mapped[str] = mapped_column(String(8))
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    # deposit | settlement | loan | credit_line | wealth | card | fee_service
+    category: Mapped[str] = mapped_column(String(16), index=True)
+
+
+class Holding(Base):
+    """A client's account or position in one product."""
+
+    __tablename__ = "holdings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    account_no: Mapped[str | None] = mapped_column(String(32))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Balance(Base):
+    """Month-end balance of a holding, with the month's interest and fee income."""
+
+    __tablename__ = "balances"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    holding_id: Mapped[int] = mapped_column(ForeignKey("holdings.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_income_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_income_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (
+        Index("ix_balances_client_asof", "client_id", "as_of"),
+        Index("ix_balances_holding_asof", "holding_id", "as_of", unique=True),
+    )
+
+
+class CreditLine(Base):
+    __tablename__ = "credit_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    granted_fen: Mapped[int] = mapped_column(BigInteger)
+    used_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    granted_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    # active | frozen | expired
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_no: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    outstanding_fen: Mapped[int] = mapped_column(BigInteger)
+    rate_bp: Mapped[int] = mapped_column(Integer)  # annual rate in basis points
+    start_on: Mapped[date] = mapped_column(Date)
+    maturity_on: Mapped[date] = mapped_column(Date)
+    # pass | special_mention | substandard | doubtful | loss (五级分类)
+    classification: Mapped[str] = mapped_column(String(16), index=True)
+    days_past_due: Mapped[int] = mapped_column(Integer, default=0)
+    interest_collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LoanClassification(Base):
+    """Classification history: one row per review of a loan."""
+
+    __tablename__ = "loan_classifications"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    classification: Mapped[str] = mapped_column(String(16))
+    days_past_due: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_loan_classifications_loan_asof", "loan_id", "as_of"),)
+
+
+class Contact(Base):
+    """A visit, call, e-mail or dinner with a client (dinners carry a short report)."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    rm_id: Mapped[int | None] = mapped_column(ForeignKey("relationship_managers.id"), index=True)
+    # visit | call | email | dinner
+    kind: Mapped[str] = mapped_column(String(16))
+    surprise: Mapped[bool] = mapped_column(Boolean, default=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    summary: Mapped[str | None] = mapped_column(Text)
+    dinner_with: Mapped[str | None] = mapped_column(String(256))
+    dinner_purpose: Mapped[str | None] = mapped_column(String(256))
+    dinner_relationship: Mapped[str | None] = mapped_column(String(256))
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_contacts_client_at", "client_id", "occurred_at"),)

@@ -1,0 +1,1 @@
+"""The product's logic: importable and testable without a running Streamlit."""

@@ -1,0 +1,50 @@
+"""Every label of the interface, in Simplified Chinese and English.
+
+Each area keeps its strings in its own module (``STRINGS = {key: (zh, en)}``);
+``t(key, **fields)`` picks the current language. Keys are unique across areas.
+"""
+
+from __future__ import annotations
+
+from lib.i18n import complaints, core, kpi, portfolio, qa
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
+
+STRINGS: dict[str, tuple[str, str]] = {}
+for _mod in (core, qa, complaints, portfolio, kpi):
+    for _k, _v in _mod.STRINGS.items():
+        if _k in STRINGS:
+            raise RuntimeError(f"i18n key {_k!r} defined twice")
+        STRINGS[_k] = _v
+
+_SESSION_KEY = "lang"
+
+
+def current_language() -> str:
+    try:
+        import streamlit as st
+
+        lang = st.session_state.get(_SESSION_KEY)
+    except Exception:  # no Streamlit runtime (CLI, unit tests)
+        lang = None
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def set_language(lang: str) -> None:
+    import streamlit as st
+
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}")
+    st.session_state[_SESSION_KEY] = lang
+
+
+def t(key: str, lang: str | None = None, **fields) -> str:
+    """The label ``key`` in ``lang`` (default: the session's), with ``{fields}`` filled in."""
+    lang = lang or current_language()
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key  # a missing key shows itself; tests/lib/test_i18n.py keeps this from shipping
+    text = pair[0] if lang == "zh" else pair[1]
+    return text.format(**fields) if fields else text

@@ -1,0 +1,35 @@
+"""QA chat-log scoring rules (domain.md §3)."""
+
+from lib.settings.spec import Setting
+
+SETTINGS = [
+    Setting("qa.daily_sample_size", 20, "int", "每人每天抽查条数", "Chats sampled per agent per day", "", 1, 500,
+            source="§3 每天查看每人20条聊天记录"),
+    Setting("qa.unqualified_limit", 4, "int", "当天不合格达到此数扣一分", "Unqualified chats that lose the day's point", "", 1, 100,
+            source="§3 有4条不合格者扣一分"),
+    Setting("qa.working_days_default", 26, "int", "每月默认工作日", "Default working days a month", "days", 1, 31,
+            source="§3 26 working days a month"),
+    Setting("qa.tier1_below", 20, "int", "低于此分扣款一档", "First deduction below", "points", 0, 31, source="§3 低于20分"),
+    Setting("qa.tier1_deduction_yuan", 50, "int", "一档扣款", "First deduction", "yuan", 0, 100000, source="§3 扣50元"),
+    Setting("qa.tier2_below", 15, "int", "低于此分扣款二档", "Second deduction below", "points", 0, 31, source="§3 低于15分"),
+    Setting("qa.tier2_deduction_yuan", 100, "int", "二档扣款", "Second deduction", "yuan", 0, 100000, source="§3 扣100元"),
+    Setting("qa.no_bonus_below", 12, "int", "低于此分无奖金", "No bonus below", "points", 0, 31,
+            source="§3 12分以下 (default: score < 12)"),
+    Setting("qa.no_bonus_inclusive", False, "bool", "“以下”含本数", "Threshold itself loses the bonus",
+            source="§3 以下 is ambiguous; default exclusive"),
+    Setting("qa.response_limit_s", 60, "int", "响应时限", "Response limit", "s", 1, 3600, source="§3 60秒响应"),
+    Setting("qa.long_wait_s", 60, "int", "需致歉的等待时长", "Wait that calls for an apology", "s", 1, 3600),
+    Setting("qa.dispute_window_days", 7, "int", "申诉期限", "Dispute window", "days", 1, 90),
+    Setting("qa.greeting_phrases", ["您好", "你好", "有什么可以帮您", "有什么问题我可以帮您", "很高兴为您服务",
+                                    "hello", "hi", "good morning", "good afternoon", "how can i help", "how may i help"],
+            "list", "统一问候语", "Unified greeting phrases", source="§3 问候语"),
+    Setting("qa.closing_phrases", ["再见", "感谢您的", "谢谢您", "还有其他", "祝您", "欢迎再次",
+                                   "goodbye", "thank you", "thanks for", "anything else", "have a nice", "have a great"],
+            "list", "统一结束语", "Unified closing phrases", source="§3 结束语"),
+    Setting("qa.apology_phrases", ["对不起", "抱歉", "不好意思", "久等", "sorry", "apologize", "apologise",
+                                   "thank you for waiting", "thanks for waiting"],
+            "list", "致歉用语", "Apology phrases", source="§3 实在对不起"),
+    Setting("qa.forbidden_phrases", ["不知道", "没办法", "你自己看", "不归我管", "我也没办法", "听不懂吗",
+                                     "i don't know", "not my problem", "figure it out yourself"],
+            "list", "禁用语", "Forbidden phrases"),
+]
