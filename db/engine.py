@@ -7,9 +7,9 @@ SQLite (the default, ``sqlite:///data/dashboard.db``) and PostgreSQL
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url

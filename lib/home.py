@@ -7,7 +7,7 @@ live in lib/ so the page stays thin.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 

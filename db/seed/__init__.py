@@ -40,8 +40,8 @@ def seed(engine: Engine, size: str = "demo", seed_value: int = 42, today: date |
     if not database_is_empty(engine):
         raise SeedError("The database already has users: demo data goes only into an empty database.")
     if today is None:
-        from zoneinfo import ZoneInfo
         from datetime import datetime
+        from zoneinfo import ZoneInfo
 
         today = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
     params = SIZES[size]

@@ -102,7 +102,7 @@ def seed_core(ctx: SeedContext) -> None:
 
     demo = {u: add_user(u, d, r, password=auth.DEMO_PASSWORD) for u, d, r in DEMO_LOGINS}
     # staff without a login until an administrator gives them a password
-    for code, _, kind, _ in TEAMS:
+    for code, _, _kind, _ in TEAMS:
         tid = ctx.team_ids[code]
         lead = demo["demo_lead"] if code == "CHAT1" else add_user(
             f"lead_{code.lower()}", fake.name(), ["team_lead"], team=tid)
@@ -119,8 +119,8 @@ def seed_core(ctx: SeedContext) -> None:
     # agents: demo_agent is the first agent of CHAT1
     agents = []
     aid = 0
-    for code, _, kind, n in TEAMS:
-        for j in range(n):
+    for code, _, _kind, n in TEAMS:
+        for _ in range(n):
             aid += 1
             tid = ctx.team_ids[code]
             user_id = demo["demo_agent"] if aid == 1 else add_user(f"agent_{aid:03d}", fake.name(), ["agent"], team=tid)
