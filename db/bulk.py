@@ -72,8 +72,8 @@ def reset_sequences(conn: Connection, *tables: Table) -> None:
         return
     for t in tables:
         # table names come from our own models, never from input
-        conn.execute(text(  # noqa: S608
-            f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), COALESCE((SELECT MAX(id) FROM \"{t.name}\"), 0) + 1, false)"
+        conn.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), COALESCE((SELECT MAX(id) FROM \"{t.name}\"), 0) + 1, false)"  # noqa: S608
         ))
 
 
