@@ -43,6 +43,8 @@ class SeedContext:
     handler_user_ids: list[int] = field(default_factory=list)
     lead_user_ids: dict[int, int] = field(default_factory=dict)  # team id -> lead user id
     branches: list[str] = field(default_factory=list)
+    # facts one area's seeder leaves for the next (e.g. portfolio: client id range, product ids)
+    shared: dict = field(default_factory=dict)
 
     def sub_rng(self, name: str) -> random.Random:
         """An independent, reproducible random stream per area, so areas do not shift each other."""
