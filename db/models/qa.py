@@ -30,6 +30,8 @@ class Chat(Base):
     source: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(8))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # the agent reference as the file gave it, kept when it named no known agent
+    agent_ref: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(16))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -39,7 +41,10 @@ class Chat(Base):
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     has_timestamps: Mapped[bool] = mapped_column(Boolean, default=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime)
-    __table_args__ = (Index("ix_chats_agent_day", "agent_id", "work_date"),)
+    __table_args__ = (
+        Index("ix_chats_agent_day", "agent_id", "work_date"),
+        Index("ix_chats_work_date", "work_date"),
+    )
 
 
 class ChatMessage(Base):
@@ -168,6 +173,7 @@ class Review(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     __table_args__ = (
         Index("ix_qa_reviews_agent_day", "agent_id", "work_date"),
+        Index("ix_qa_reviews_work_date", "work_date"),
         UniqueConstraint("calibration_session_id", "chat_id", "reviewer_user_id"),
     )
 
@@ -195,6 +201,8 @@ class Dispute(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # the review's results before an accepted dispute changed them (JSON), for the record
+    before_json: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -206,6 +214,8 @@ class MonthClosure(Base):
     closed_at: Mapped[datetime] = mapped_column(DateTime)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     settings_version_id: Mapped[int | None] = mapped_column(ForeignKey("settings_versions.id"))
+    # rubric versions of the reviews the month was computed from (JSON list)
+    rubric_versions_json: Mapped[str | None] = mapped_column(Text)
 
 
 class MonthResult(Base):
@@ -215,6 +225,8 @@ class MonthResult(Base):
     working_days: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
     days_without_sample: Mapped[int] = mapped_column(Integer, default=0)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)
+    unqualified: Mapped[int] = mapped_column(Integer, default=0)
     tier: Mapped[str] = mapped_column(String(16))
     deduction_fen: Mapped[int] = mapped_column(BigInteger)
     no_bonus: Mapped[bool] = mapped_column(Boolean, default=False)

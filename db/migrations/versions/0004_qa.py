@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.DateTime(), nullable=False),
     sa.Column('closed_by', sa.Integer(), nullable=True),
     sa.Column('settings_version_id', sa.Integer(), nullable=True),
+    sa.Column('rubric_versions_json', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['closed_by'], ['users.id'], name=op.f('fk_qa_month_closures_closed_by_users')),
     sa.ForeignKeyConstraint(['settings_version_id'], ['settings_versions.id'], name=op.f('fk_qa_month_closures_settings_version_id_settings_versions')),
     sa.PrimaryKeyConstraint('month', name=op.f('pk_qa_month_closures'))
@@ -86,6 +87,7 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=32), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('agent_id', sa.Integer(), nullable=True),
+    sa.Column('agent_ref', sa.String(length=64), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=True),
     sa.Column('client_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('started_at', sa.DateTime(), nullable=True),
@@ -102,6 +104,7 @@ def upgrade() -> None:
     with op.batch_alter_table('chats', schema=None) as batch_op:
         batch_op.create_index('ix_chats_agent_day', ['agent_id', 'work_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_chats_client_id'), ['client_id'], unique=False)
+        batch_op.create_index('ix_chats_work_date', ['work_date'], unique=False)
 
     op.create_table('qa_calibration_reviewers',
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -116,6 +119,8 @@ def upgrade() -> None:
     sa.Column('working_days', sa.Integer(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('days_without_sample', sa.Integer(), nullable=False),
+    sa.Column('reviews', sa.Integer(), nullable=False),
+    sa.Column('unqualified', sa.Integer(), nullable=False),
     sa.Column('tier', sa.String(length=16), nullable=False),
     sa.Column('deduction_fen', sa.BigInteger(), nullable=False),
     sa.Column('no_bonus', sa.Boolean(), nullable=False),
@@ -206,6 +211,7 @@ def upgrade() -> None:
     with op.batch_alter_table('qa_reviews', schema=None) as batch_op:
         batch_op.create_index('ix_qa_reviews_agent_day', ['agent_id', 'work_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_qa_reviews_chat_id'), ['chat_id'], unique=False)
+        batch_op.create_index('ix_qa_reviews_work_date', ['work_date'], unique=False)
 
     op.create_table('qa_disputes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -218,6 +224,7 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.Integer(), nullable=True),
     sa.Column('decided_at', sa.DateTime(), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('before_json', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_qa_disputes_agent_id_agents')),
     sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_qa_disputes_decided_by_users')),
@@ -250,6 +257,7 @@ def downgrade() -> None:
 
     op.drop_table('qa_disputes')
     with op.batch_alter_table('qa_reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_qa_reviews_work_date')
         batch_op.drop_index(batch_op.f('ix_qa_reviews_chat_id'))
         batch_op.drop_index('ix_qa_reviews_agent_day')
 
@@ -266,6 +274,7 @@ def downgrade() -> None:
     op.drop_table('qa_month_results')
     op.drop_table('qa_calibration_reviewers')
     with op.batch_alter_table('chats', schema=None) as batch_op:
+        batch_op.drop_index('ix_chats_work_date')
         batch_op.drop_index(batch_op.f('ix_chats_client_id'))
         batch_op.drop_index('ix_chats_agent_day')
 
