@@ -47,6 +47,8 @@ class Client(Base):
     __table_args__ = (
         Index("ix_clients_rm_tier", "rm_id", "tier"),
         Index("ix_clients_acquired", "acquired_on", "acquisition_channel"),
+        # the manager's "key clients overdue for a visit" across every book
+        Index("ix_clients_tier_contact", "tier", "last_contact_at"),
     )
 
 
@@ -95,6 +97,8 @@ class Balance(Base):
     __table_args__ = (
         Index("ix_balances_client_asof", "client_id", "as_of"),
         Index("ix_balances_holding_asof", "holding_id", "as_of", unique=True),
+        # month-end snapshots: the overview and trends read one or a few months
+        Index("ix_balances_asof", "as_of"),
     )
 
 
@@ -145,7 +149,7 @@ class Contact(Base):
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    rm_id: Mapped[int | None] = mapped_column(ForeignKey("relationship_managers.id"), index=True)
+    rm_id: Mapped[int | None] = mapped_column(ForeignKey("relationship_managers.id"))
     # visit | call | email | dinner
     kind: Mapped[str] = mapped_column(String(16))
     surprise: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -157,4 +161,9 @@ class Contact(Base):
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    __table_args__ = (Index("ix_contacts_client_at", "client_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_contacts_client_at", "client_id", "occurred_at"),
+        # visits made per RM in a period
+        Index("ix_contacts_rm_at", "rm_id", "occurred_at"),
+        Index("ix_contacts_follow_up", "follow_up_on"),
+    )

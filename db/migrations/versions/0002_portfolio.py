@@ -56,6 +56,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_clients_acquired', ['acquired_on', 'acquisition_channel'], unique=False)
         batch_op.create_index(batch_op.f('ix_clients_name'), ['name'], unique=False)
         batch_op.create_index('ix_clients_rm_tier', ['rm_id', 'tier'], unique=False)
+        batch_op.create_index('ix_clients_tier_contact', ['tier', 'last_contact_at'], unique=False)
 
     op.create_table('client_tier_history',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -90,7 +91,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index('ix_contacts_client_at', ['client_id', 'occurred_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contacts_rm_id'), ['rm_id'], unique=False)
+        batch_op.create_index('ix_contacts_follow_up', ['follow_up_on'], unique=False)
+        batch_op.create_index('ix_contacts_rm_at', ['rm_id', 'occurred_at'], unique=False)
 
     op.create_table('credit_lines',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -155,6 +157,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_balances'))
     )
     with op.batch_alter_table('balances', schema=None) as batch_op:
+        batch_op.create_index('ix_balances_asof', ['as_of'], unique=False)
         batch_op.create_index('ix_balances_client_asof', ['client_id', 'as_of'], unique=False)
         batch_op.create_index('ix_balances_holding_asof', ['holding_id', 'as_of'], unique=True)
 
@@ -182,6 +185,7 @@ def downgrade() -> None:
     with op.batch_alter_table('balances', schema=None) as batch_op:
         batch_op.drop_index('ix_balances_holding_asof')
         batch_op.drop_index('ix_balances_client_asof')
+        batch_op.drop_index('ix_balances_asof')
 
     op.drop_table('balances')
     with op.batch_alter_table('loans', schema=None) as batch_op:
@@ -198,7 +202,8 @@ def downgrade() -> None:
 
     op.drop_table('credit_lines')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contacts_rm_id'))
+        batch_op.drop_index('ix_contacts_rm_at')
+        batch_op.drop_index('ix_contacts_follow_up')
         batch_op.drop_index('ix_contacts_client_at')
 
     op.drop_table('contacts')
@@ -207,6 +212,7 @@ def downgrade() -> None:
 
     op.drop_table('client_tier_history')
     with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.drop_index('ix_clients_tier_contact')
         batch_op.drop_index('ix_clients_rm_tier')
         batch_op.drop_index(batch_op.f('ix_clients_name'))
         batch_op.drop_index('ix_clients_acquired')
