@@ -38,10 +38,25 @@ class PageSpec:
         return self.key.replace("_", "-")
 
 
+# complaint queues: who works or supervises them (row scoping is in lib.complaints.scope)
+COMPLAINT_STAFF = frozenset({"complaint_handler", "team_lead", "manager", "admin"})
+# who sees personal data (ID, phone, card numbers) in complaint narratives unmasked
+UNMASKED_ROLES = frozenset({"complaint_handler", "admin"})
+
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "pages/home.py", "nav.general", "page.home", ":material/home:", ALL),
     # --- client portfolios (domain.md §1) ---
     # --- complaint queues (domain.md §2) ---
+    # Agents, RMs and QA staff get no complaint pages: hotline agents hand complaints over (移交) to
+    # the handlers, who register them; complaints about an agent or RM reach them through the KPIs.
+    PageSpec("complaints_queue", "pages/complaints_queue.py", "nav.complaints", "complaints.page.queue",
+             ":material/inbox:", COMPLAINT_STAFF),
+    PageSpec("complaints_detail", "pages/complaints_detail.py", "nav.complaints", "complaints.page.detail",
+             ":material/assignment:", COMPLAINT_STAFF),
+    PageSpec("complaints_register", "pages/complaints_register.py", "nav.complaints", "complaints.page.register",
+             ":material/add_comment:", frozenset({"complaint_handler", "admin"})),
+    PageSpec("complaints_report", "pages/complaints_report.py", "nav.complaints", "complaints.page.report",
+             ":material/monitoring:", COMPLAINT_STAFF),
     # --- QA chat-log scoring (domain.md §3) ---
     # --- team KPIs (domain.md §4) ---
     # --- administration ---
@@ -53,6 +68,10 @@ PAGES: tuple[PageSpec, ...] = (
 # offering a download button; the CLI (shell access) is the administrator's.
 DOWNLOADS: dict[str, frozenset[str]] = {
     "audit_log": frozenset({"admin"}),
+    # complaint queues
+    "complaints_queue": COMPLAINT_STAFF,
+    "complaints_month": COMPLAINT_STAFF,
+    "complaints_drilldown": COMPLAINT_STAFF,
 }
 
 PAGE_BY_KEY = {p.key: p for p in PAGES}

@@ -87,7 +87,7 @@ def require_login(engine: Engine, cookie_key: str) -> auth.CurrentUser:
     before = {u: c["failed_login_attempts"] for u, c in creds["usernames"].items()}
 
     language_picker()
-    ended = st.session_state.pop(ENDED_KEY, None)
+    ended = st.session_state.get(ENDED_KEY)  # kept until the next sign-in: components may rerun the script
     if ended:
         st.info(t(f"auth.ended.{ended}") if f"auth.ended.{ended}" in _ended_keys() else t("auth.ended.revoked"))
 
@@ -120,8 +120,14 @@ def require_login(engine: Engine, cookie_key: str) -> auth.CurrentUser:
                 st.info(t("auth.ended.revoked"))
                 st.stop()
         st.session_state[AUTH_KEY] = {"user_id": uid.id, "session_id": sid}
+        st.session_state.pop(ENDED_KEY, None)
         set_language(uid.language if uid.language in LANGUAGES else current_language())
-        st.rerun()
+        if cm.exp_date is None:
+            st.rerun()
+        # No rerun here: the cookie component must reach the browser to store the
+        # cookie; it reruns the script itself once the cookie is written.
+        st.success(t("auth.signed_in"))
+        st.button(t("auth.continue"), key="after_login")
     elif status is False:
         for username, count in before.items():
             if creds["usernames"][username]["failed_login_attempts"] > count:

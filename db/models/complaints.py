@@ -27,7 +27,7 @@ class Complaint(Base):
     source: Mapped[str] = mapped_column(String(16), default="form")
     # hotline | chat | weibo | sms | email | letter | branch | regulator | media
     channel: Mapped[str] = mapped_column(String(16))
-    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
     client_name: Mapped[str | None] = mapped_column(String(128))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     product_text: Mapped[str | None] = mapped_column(String(128))
@@ -57,6 +57,12 @@ class Complaint(Base):
     # satisfied | not_satisfied | unreachable
     follow_up_outcome: Mapped[str | None] = mapped_column(String(16))
     outer_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the earliest pending deadline of an open complaint (reply, follow-up or outer
+    # limit); NULL once closed. The queue filters and sorts on it.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # frozen when the first reply / first follow-up happens (the monthly report and KPIs count them)
+    reply_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    follow_up_on_time: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
@@ -64,10 +70,12 @@ class Complaint(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     __table_args__ = (
-        Index("ix_complaints_status_due", "status", "reply_due_at"),
-        Index("ix_complaints_assignee_status", "assigned_to", "status"),
+        Index("ix_complaints_due", "due_at", "id"),
+        Index("ix_complaints_assignee_due", "assigned_to", "due_at"),
+        Index("ix_complaints_team_due", "team_id", "due_at"),
         Index("ix_complaints_accepted", "accepted_at"),
-        Index("ix_complaints_team_status", "team_id", "status"),
+        Index("ix_complaints_client_accepted", "client_id", "accepted_at"),
+        Index("ix_complaints_repeat_of", "repeat_of_id"),
     )
 
 

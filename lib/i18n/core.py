@@ -37,6 +37,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "auth.ended.logout": ("您已安全退出。", "You have signed out."),
     "auth.ended.password_change": ("密码已修改，请用新密码登录。", "Password changed; please sign in with the new one."),
     "auth.logout": ("退出登录", "Sign out"),
+    "auth.signed_in": ("登录成功，正在进入…", "Signed in; opening the dashboard…"),
+    "auth.continue": ("进入工作台", "Continue"),
     "auth.change_password": ("修改密码", "Change password"),
     "auth.current_password": ("当前密码", "Current password"),
     "auth.new_password": ("新密码", "New password"),

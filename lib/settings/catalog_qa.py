@@ -32,4 +32,7 @@ SETTINGS = [
     Setting("qa.forbidden_phrases", ["不知道", "没办法", "你自己看", "不归我管", "我也没办法", "听不懂吗",
                                      "i don't know", "not my problem", "figure it out yourself"],
             "list", "禁用语", "Forbidden phrases"),
+    Setting("qa.catch_up_days", 7, "int", "自动抽样回溯天数", "Automatic sampling looks back", "days", 1, 60),
+    Setting("qa.overdue_after_days", 1, "int", "样本逾期天数", "A sample is overdue after", "days", 0, 30),
+    Setting("qa.import_max_text_chars", 10000, "int", "单条消息最大长度", "Longest message accepted", "chars", 100, 1000000),
 ]

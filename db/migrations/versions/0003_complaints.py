@@ -51,6 +51,9 @@ def upgrade() -> None:
     sa.Column('followed_up_at', sa.DateTime(), nullable=True),
     sa.Column('follow_up_outcome', sa.String(length=16), nullable=True),
     sa.Column('outer_due_at', sa.DateTime(), nullable=True),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
+    sa.Column('reply_on_time', sa.Boolean(), nullable=True),
+    sa.Column('follow_up_on_time', sa.Boolean(), nullable=True),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
     sa.Column('repeat_of_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -71,11 +74,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.create_index('ix_complaints_accepted', ['accepted_at'], unique=False)
-        batch_op.create_index('ix_complaints_assignee_status', ['assigned_to', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_complaints_client_id'), ['client_id'], unique=False)
-        batch_op.create_index('ix_complaints_status_due', ['status', 'reply_due_at'], unique=False)
+        batch_op.create_index('ix_complaints_assignee_due', ['assigned_to', 'due_at'], unique=False)
+        batch_op.create_index('ix_complaints_client_accepted', ['client_id', 'accepted_at'], unique=False)
+        batch_op.create_index('ix_complaints_due', ['due_at', 'id'], unique=False)
+        batch_op.create_index('ix_complaints_repeat_of', ['repeat_of_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaints_subject_agent_id'), ['subject_agent_id'], unique=False)
-        batch_op.create_index('ix_complaints_team_status', ['team_id', 'status'], unique=False)
+        batch_op.create_index('ix_complaints_team_due', ['team_id', 'due_at'], unique=False)
 
     op.create_table('complaint_dept_requests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -143,11 +147,12 @@ def downgrade() -> None:
 
     op.drop_table('complaint_dept_requests')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
-        batch_op.drop_index('ix_complaints_team_status')
+        batch_op.drop_index('ix_complaints_team_due')
         batch_op.drop_index(batch_op.f('ix_complaints_subject_agent_id'))
-        batch_op.drop_index('ix_complaints_status_due')
-        batch_op.drop_index(batch_op.f('ix_complaints_client_id'))
-        batch_op.drop_index('ix_complaints_assignee_status')
+        batch_op.drop_index('ix_complaints_repeat_of')
+        batch_op.drop_index('ix_complaints_due')
+        batch_op.drop_index('ix_complaints_client_accepted')
+        batch_op.drop_index('ix_complaints_assignee_due')
         batch_op.drop_index('ix_complaints_accepted')
 
     op.drop_table('complaints')

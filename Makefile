@@ -1,0 +1,43 @@
+# The two commands of the README, plus the benchmark. Everything a fresh
+# machine with Python 3.11+ and make needs is set up here.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: setup run test test-sqlite test-postgresql bench lint
+
+$(STAMP): requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make run: migrate the database (SQLite by default), seed demo data when it is empty, serve on :8501
+run: setup
+	$(BIN)/python -m db migrate
+	$(BIN)/python -m db seed --if-empty
+	$(BIN)/python -m streamlit run app.py
+
+## make test: the whole suite on SQLite, then again on PostgreSQL (its tests skip, saying why, without a server)
+test: setup
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgresql
+
+test-sqlite: setup
+	TEST_DB_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgresql: setup
+	TEST_DB_BACKEND=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+## make bench: seed (or reuse) the m and l sizes on SQLite and PostgreSQL and time every page
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,0 +1,5 @@
+"""Complaints: detail (being built)."""
+
+from lib.guard import require_page
+
+engine, user = require_page("complaints_detail")

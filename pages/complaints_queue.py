@@ -1,0 +1,5 @@
+"""Complaints: queue (being built)."""
+
+from lib.guard import require_page
+
+engine, user = require_page("complaints_queue")

@@ -1,0 +1,5 @@
+"""Complaints: register (being built)."""
+
+from lib.guard import require_page
+
+engine, user = require_page("complaints_register")
