@@ -1,4 +1,4 @@
-"""Team KPI targets (domain.md §4)."""
+"""Team KPI targets and the choices behind the KPI definitions (domain.md §4)."""
 
 from lib.settings.spec import Setting
 
@@ -17,5 +17,11 @@ SETTINGS = [
         "contacts_per_resolution": 1.5,
         "survey_satisfaction": 4.5,
         "work_accuracy_pct": 99.0,
-    }, "dict", "班组考核目标（每月）", "Team KPI targets (monthly)", source="§4 each KPI has a target"),
+    }, "dict", "班组考核目标（每人每月；件数类按排班天数折算）",
+        "Team KPI targets (per agent and month; counts pro rata to rostered days)",
+        source="§4 each KPI has a target"),
+    Setting("kpi.repeat_contact_days", 7, "int", "同一问题再次联系认定期", "Repeat contact counts as the same problem within",
+            "days", 0, 90, source="§4 解决同一问题来回邮件或电话的次数 (window: our choice)"),
+    Setting("kpi.survey_satisfied_min_score", 4, "int", "服务质量卡“满意”最低分", "Lowest service-card score counted as satisfied",
+            "", 1, 5, source="§4 服务质量卡 (1-5 scale: our choice)"),
 ]

@@ -1,0 +1,280 @@
+"""The one computation of every KPI: SQL sums over the rollups, finished by the catalogue's formulas.
+
+``compute(engine, scope, start, end, by=...)`` returns one row per group
+(the whole scope, each agent, team, day or month) with the summed rollup
+counts and one column per KPI of ``lib.kpis.catalog.KPIS``. Every page,
+download and export calls it; nothing else computes a KPI.
+
+First-response median and 90th percentile are exact: the rollup keeps, per
+agent and day, how many chats had each first-response time in whole seconds;
+a percentile of any scope is the smallest time whose cumulative count reaches
+the share (the nearest-rank definition, i.e. PostgreSQL's percentile_disc),
+computed with window functions on both backends.
+"""
+# SQL here is assembled from fixed fragments of this module (column names, dialect helpers);
+# every value, including the viewer's scope, is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from lib.kpis.catalog import KPI_BY_KEY, KPIS, target_for
+from lib.kpis.rollups import COUNTS
+from lib.kpis.scope import Scope, agents_in
+from lib.kpis.sql import month_of, q
+
+BY = (None, "agent", "team", "day", "month")
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    y, m = (int(x) for x in month.split("-"))
+    return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+
+
+def previous_month(month: str) -> str:
+    start, _ = month_bounds(month)
+    prev = start - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def comparison_period(start: date, end: date, as_of: date | None = None) -> tuple[date, date]:
+    """The period to compare with: the previous calendar month, cut to the same number of days when
+    ``start``..``end`` is a month still running on ``as_of``."""
+    prev_end = start - timedelta(days=1)
+    prev_start = prev_end.replace(day=1)
+    if as_of is not None and start <= as_of < end:
+        elapsed = (as_of - start).days
+        prev_end = min(prev_end, prev_start + timedelta(days=elapsed))
+    return prev_start, prev_end
+
+
+def _group_expr(conn, by: str | None, day_col: str) -> str:
+    return {None: "0", "agent": "a.id", "team": "a.team_id", "day": day_col,
+            "month": month_of(conn, day_col)}[by]
+
+
+def _sums(conn, scope: Scope, start: date, end: date, by: str | None) -> pd.DataFrame:
+    cond, params = scope.where()
+    g = _group_expr(conn, by, "r.day")
+    cols = ", ".join(f"SUM(r.{c}) AS {c}" for c in COUNTS)
+    rows = conn.execute(q(f"""
+        SELECT {g} AS g, {cols} FROM rollup_agent_day r JOIN agents a ON a.id = r.agent_id
+        WHERE r.day >= :start AND r.day <= :end AND {cond} GROUP BY {g}""", expanding=scope.expanding),
+        params | {"start": start, "end": end}).mappings().all()
+    return pd.DataFrame(rows, columns=["g", *COUNTS])
+
+
+def _percentiles(conn, scope: Scope, start: date, end: date, by: str | None) -> pd.DataFrame:
+    cond, params = scope.where()
+    g = _group_expr(conn, by, "h.day")
+    rows = conn.execute(q(f"""
+        WITH s AS (
+            SELECT {g} AS g, h.first_response_s AS secs, SUM(h.chats) AS n
+            FROM rollup_frt_agent_day h JOIN agents a ON a.id = h.agent_id
+            WHERE h.day >= :start AND h.day <= :end AND {cond}
+            GROUP BY {g}, h.first_response_s
+        ), c AS (
+            SELECT g, secs,
+                   SUM(n) OVER (PARTITION BY g ORDER BY secs ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
+                   SUM(n) OVER (PARTITION BY g) AS tot
+            FROM s
+        )
+        SELECT g, MIN(CASE WHEN cum * 100 >= tot * 50 THEN secs END) AS first_response_median_s,
+                  MIN(CASE WHEN cum * 100 >= tot * 90 THEN secs END) AS first_response_p90_s
+        FROM c GROUP BY g""", expanding=scope.expanding), params | {"start": start, "end": end}).mappings().all()
+    return pd.DataFrame(rows, columns=["g", "first_response_median_s", "first_response_p90_s"])
+
+
+def _overdue(conn, scope: Scope, start: date, end: date, by: str | None, now: datetime) -> pd.DataFrame:
+    """Replies and follow-ups still open whose deadline has passed by ``now`` (they count as missed)."""
+    cond, params = scope.where()
+    g = _group_expr(conn, by, "k.day")
+    rows = conn.execute(q(f"""
+        SELECT {g} AS g,
+               SUM(CASE WHEN k.reply_state = 'open' AND k.reply_due_at < :now THEN 1 ELSE 0 END) AS reply_overdue,
+               SUM(CASE WHEN k.fu_state = 'open' AND k.follow_up_due_at < :now THEN 1 ELSE 0 END) AS fu_overdue
+        FROM kpi_complaint_facts k JOIN agents a ON a.id = k.agent_id
+        WHERE k.day >= :start AND k.day <= :end AND (k.reply_state = 'open' OR k.fu_state = 'open') AND {cond}
+        GROUP BY {g}""", expanding=scope.expanding),
+        params | {"start": start, "end": end, "now": now}).mappings().all()
+    return pd.DataFrame(rows, columns=["g", "reply_overdue", "fu_overdue"])
+
+
+def _norm_key(v, by):
+    if by == "day" and v is not None and not isinstance(v, date):
+        return date.fromisoformat(str(v)[:10])
+    if by in ("agent", "team", None) and v is not None:
+        return int(v)
+    return v
+
+
+def _div(num, den, scale: float = 1.0):
+    num = pd.to_numeric(num, errors="coerce").astype(float)
+    den = pd.to_numeric(den, errors="coerce").astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 0, num * scale / den.where(den > 0, 1.0), np.nan)
+    return out
+
+
+def finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Add one column per KPI to a frame of summed counts (the catalogue's formulas, in one place)."""
+    d = df
+    d["chats_handled"] = d["chats"].astype(float)
+    d["replies_within_limit_pct"] = _div(d["replies_within"], d["replies_timed"], 100)
+    d["unqualified_rate_pct"] = _div(d["unqualified"], d["reviews"], 100)
+    d["complaints_against"] = d["complaints"].astype(float)
+    d["complaints_replied_24h_pct"] = _div(d["reply_on_time"],
+                                           d["reply_on_time"] + d["reply_late"] + d["reply_overdue"], 100)
+    d["follow_ups_3d_pct"] = _div(d["fu_on_time"], d["fu_on_time"] + d["fu_late"] + d["fu_overdue"], 100)
+    d["follow_up_satisfaction_pct"] = _div(d["fu_satisfied"], d["fu_reached"], 100)
+    d["contacts_per_resolution"] = _div(d["tracked_chats"], d["resolving_chats"])
+    d["survey_satisfaction"] = _div(d["survey_score_sum"], d["surveys_answered"])
+    d["work_accuracy_pct"] = np.clip(100.0 - _div(d["work_errors"], d["scheduled"], 100), 0, 100)
+    for k in ("first_response_median_s", "first_response_p90_s", "qa_monthly_points"):
+        if k not in d:
+            d[k] = np.nan
+        d[k] = pd.to_numeric(d[k], errors="coerce").astype(float)
+    return d
+
+
+def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None = None, *,
+            now: datetime | None = None, qa: bool = True) -> pd.DataFrame:
+    """Every KPI of ``scope`` over ``start``..``end`` (inclusive), per ``by`` group.
+
+    ``by``: None (one row), "agent", "team", "day" or "month". Agents, teams and
+    days without any record appear with zero counts (and empty rates).
+    The QA monthly score is filled for whole calendar months (from lib.qa.points).
+    """
+    if by not in BY:
+        raise ValueError(f"by must be one of {BY}")
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    with engine.connect() as conn:
+        sums = _sums(conn, scope, start, end, by)
+        pct = _percentiles(conn, scope, start, end, by)
+        over = _overdue(conn, scope, start, end, by, now)
+    for f in (sums, pct, over):
+        f["g"] = [_norm_key(v, by) for v in f["g"]]
+    df = sums.merge(pct, on="g", how="left").merge(over, on="g", how="left")
+    # every member of the group appears, even without records
+    if by == "agent":
+        members = agents_in(engine, scope)
+        df = members[["agent_id", "employee_no", "name", "team_id", "team"]].merge(
+            df.rename(columns={"g": "agent_id"}), on="agent_id", how="left")
+    elif by == "team":
+        members = agents_in(engine, scope).groupby(["team_id", "team"], as_index=False).agg(
+            agents=("agent_id", "count"))
+        df = members.merge(df.rename(columns={"g": "team_id"}), on="team_id", how="left")
+    elif by == "day":
+        days = pd.DataFrame({"day": [start + timedelta(days=i) for i in range((end - start).days + 1)]})
+        df = days.merge(df.rename(columns={"g": "day"}), on="day", how="left")
+    elif by == "month":
+        df = df.rename(columns={"g": "month"}).sort_values("month").reset_index(drop=True)
+    else:
+        df = df.drop(columns=["g"]) if len(df) else pd.DataFrame([{c: 0 for c in COUNTS}])
+        if df.empty:
+            df = pd.DataFrame([{c: 0 for c in COUNTS}])
+    for c in (*COUNTS, "reply_overdue", "fu_overdue"):
+        if c not in df:
+            df[c] = 0
+        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    df = finish(df)
+    if qa:
+        _add_qa(engine, scope, start, end, by, df)
+    return df.reset_index(drop=True)
+
+
+# --- QA points (lib.qa.points, by the QA area: the §3 rules live there) -------------------------
+
+def qa_module():
+    """lib.qa.points when the QA area provides it, else None (the QA figures then show as empty)."""
+    try:
+        from lib.qa import points
+    except ImportError:
+        return None
+    return points if hasattr(points, "agent_month") else None
+
+
+def whole_month(start: date, end: date) -> str | None:
+    if start.day == 1 and end == month_bounds(f"{start.year:04d}-{start.month:02d}")[1]:
+        return f"{start.year:04d}-{start.month:02d}"
+    return None
+
+
+def qa_month(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
+    """The QA month of the scope's agents (lib.qa.points.agent_month), with names and teams."""
+    cols = ["agent_id", "working_days", "points", "days_without_sample", "reviews", "unqualified", "tier",
+            "deduction_fen", "no_bonus"]
+    members = agents_in(engine, scope)
+    mod = qa_module()
+    if mod is None or members.empty:
+        out = pd.DataFrame(columns=cols)
+    else:
+        out = mod.agent_month(engine, month, agent_ids=[int(a) for a in members["agent_id"]])
+        out = out[out["agent_id"].isin(members["agent_id"])] if len(out) else pd.DataFrame(columns=cols)
+    return members.merge(out, on="agent_id", how="left")
+
+
+def qa_days(engine: Engine, scope: Scope, start: date, end: date) -> pd.DataFrame:
+    """Daily QA points of the scope's agents (lib.qa.points.agent_days)."""
+    cols = ["agent_id", "work_date", "reviews", "unqualified", "point"]
+    members = agents_in(engine, scope)
+    mod = qa_module()
+    if mod is None or members.empty or not hasattr(mod, "agent_days"):
+        return pd.DataFrame(columns=cols)
+    out = mod.agent_days(engine, [int(a) for a in members["agent_id"]], start, end)
+    return out[out["agent_id"].isin(members["agent_id"])].reset_index(drop=True) if len(out) else \
+        pd.DataFrame(columns=cols)
+
+
+def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None, df: pd.DataFrame) -> None:
+    if qa_module() is None:
+        return
+    if by in (None, "agent", "team"):
+        month = whole_month(start, end)
+        if month is None:
+            return
+        m = qa_month(engine, scope, month)
+        m["points"] = pd.to_numeric(m["points"], errors="coerce")
+        if by is None:
+            df["qa_monthly_points"] = float(m["points"].mean()) if m["points"].notna().any() else np.nan
+        elif by == "agent":
+            df["qa_monthly_points"] = df["agent_id"].map(m.set_index("agent_id")["points"]).astype(float)
+        else:
+            df["qa_monthly_points"] = df["team_id"].map(m.groupby("team_id")["points"].mean()).astype(float)
+    elif by == "month":
+        vals = {}
+        for month in df["month"]:
+            m = qa_month(engine, scope, month)
+            p = pd.to_numeric(m["points"], errors="coerce")
+            vals[month] = float(p.mean()) if p.notna().any() else np.nan
+        df["qa_monthly_points"] = df["month"].map(vals).astype(float)
+    elif by == "day":
+        d = qa_days(engine, scope, start, end)
+        if len(d):
+            d["work_date"] = [_norm_key(v, "day") for v in d["work_date"]]
+            mean_point = d.dropna(subset=["point"]).groupby("work_date")["point"].mean()
+            df["qa_monthly_points"] = df["day"].map(mean_point).astype(float)  # the day's mean daily point
+
+
+def targets_for(engine: Engine, df: pd.DataFrame, *, working_days: int | None = None) -> dict[str, pd.Series]:
+    """Per KPI, the target of each row of a ``compute`` frame (counts pro rata to rostered agent-days)."""
+    from lib import settings as settings_mod
+
+    s = settings_mod.load(engine)
+    targets, per_month = s["kpi.targets"], int(s["qa.working_days_default"])
+    out = {}
+    for k in KPIS:
+        out[k.key] = pd.Series([target_for(k, targets, agent_days=float(r), days_per_month=per_month,
+                                           working_days=working_days) for r in df["scheduled"]],
+                               index=df.index, dtype=float)
+    return out
+
+
+def kpi(key: str):
+    return KPI_BY_KEY[key]
