@@ -121,8 +121,8 @@ def audit_export(engine: Engine, **filters) -> pd.DataFrame:
                                        "detail_json"])
 
 
-def detail_text(detail_json: str | None) -> str:
-    if not detail_json:
+def detail_text(detail_json) -> str:
+    if not isinstance(detail_json, str) or not detail_json:
         return ""
     try:
         return json.dumps(json.loads(detail_json), ensure_ascii=False)

@@ -42,8 +42,9 @@ def _authenticator(engine: Engine, cookie_key: str, creds: dict | None = None) -
 
 
 def _clear() -> None:
+    # set to None rather than deleted: AppTest (and reruns) keep the key but see it empty
     for k in (AUTH_KEY, "name", "username", "authentication_status", "email", "roles"):
-        st.session_state.pop(k, None)
+        st.session_state[k] = None
 
 
 def signed_in(engine: Engine) -> auth.CurrentUser | None:

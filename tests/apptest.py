@@ -38,7 +38,7 @@ def login_with_form(at: AppTest, username: str, password: str) -> AppTest:
     at.text_input[1].input(password)
     at.button[0].click()
     at.run()
-    if "_auth" in at.session_state:
+    if "_auth" in at.session_state and at.session_state["_auth"]:
         at.run()  # in a browser the cookie component reruns the script after sign-in
     return at
 
@@ -51,3 +51,24 @@ def texts(at: AppTest) -> str:
         for el in getattr(at, kind):
             parts.append(str(getattr(el, "value", "")) + " " + str(getattr(el, "label", "") or ""))
     return "\n".join(parts)
+
+
+def offered_pages(at: AppTest) -> set[str]:
+    """The page files st.navigation registered for this session, relative to the project."""
+    out = set()
+    for info in at._registered_pages.values():
+        path = info.get("script_path")
+        if path:
+            out.add(str(Path(path).resolve().relative_to(ROOT)))
+    return out
+
+
+DEMO_LOGINS = {
+    "admin": "demo_admin",
+    "manager": "demo_manager",
+    "team_lead": "demo_lead",
+    "qa": "demo_qa",
+    "complaint_handler": "demo_handler",
+    "rm": "demo_rm",
+    "agent": "demo_agent",
+}
