@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -35,10 +35,12 @@ class CheckResult:
     waits: list[int | None] = field(default_factory=list)
 
     def row(self) -> dict:
-        d = asdict(self)
-        d.pop("waits")
-        d["forbidden_hits"] = json.dumps(self.forbidden_hits, ensure_ascii=False) if self.forbidden_hits else None
-        return d
+        """The chat_checks columns (forbidden_hits as a JSON list, or None when there were none)."""
+        return {"greeting_ok": self.greeting_ok, "closing_ok": self.closing_ok,
+                "first_response_s": self.first_response_s, "slow_replies": self.slow_replies,
+                "max_wait_s": self.max_wait_s, "agent_replies": self.agent_replies,
+                "forbidden_hits": json.dumps(self.forbidden_hits, ensure_ascii=False) if self.forbidden_hits else None,
+                "apology_needed": self.apology_needed, "apology_ok": self.apology_ok}
 
 
 class Phrases:
