@@ -97,6 +97,7 @@ SUMMARIES = [
     "客户咨询{p}的利率和期限，已发送资料。", "协调授信部门答复客户提款安排。", "节日问候，顺带了解客户家庭理财需求。",
     "客户反映网银转账限额问题，已协调解决。", "提醒客户定期存款到期，建议续存或转理财。",
 ]
+FOLLOW_UP = "回访：客户对上次沟通事项的处理结果表示满意。"
 SURPRISE = "突击探访：核实企业经营及抵押物状况。"
 DINNER_PURPOSE = ["维护客户关系，了解明年融资计划", "答谢老客户，介绍新上线的现金管理产品", "商谈代发工资业务合作",
                   "了解企业扩产计划，洽谈固定资产贷款"]
@@ -271,7 +272,14 @@ def seed(ctx: SeedContext) -> None:
                 contacts.append((ct_id, cid, rm, kind, surprise, at, summary, with_whom, purpose, rel, follow,
                                  rm_user.get(rm), at + timedelta(minutes=rng.randint(5, 240))))
                 ct_id += 1
-                last = at
+                last = max(last, at) if last else at
+                if follow is not None and follow <= stop and rng.random() < 0.85:
+                    # the follow-up call (回访) happened, on time or a little late
+                    fat = _utc_at(min(stop, follow + timedelta(days=rng.choice([0, 0, 0, 1, 2]))), rng)
+                    contacts.append((ct_id, cid, rm, "call", False, fat, FOLLOW_UP, None, None, None, None,
+                                     rm_user.get(rm), fat + timedelta(minutes=rng.randint(5, 120))))
+                    ct_id += 1
+                    last = max(last, fat)
             if last is None and rng.random() < 0.7:
                 last = _utc_at(first - timedelta(days=rng.randint(1, 200)), rng)
         clients[idx][14] = last

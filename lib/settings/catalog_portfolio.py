@@ -11,11 +11,11 @@ SETTINGS = [
     Setting("portfolio.fee_share_benchmark_pct", [10, 30], "list", "中间业务收入占比参考", "Fee income share benchmark", "%",
             source="§1 10–30 % for local banks"),
     Setting("portfolio.targets", {
-        "junior": {"deposits_yuan": 50_000_000, "loans_yuan": 30_000_000, "new_clients": 6, "npl_ratio_max_pct": 2.0,
-                   "interest_yuan": 600_000, "fee_yuan": 150_000, "visits": 20},
-        "intermediate": {"deposits_yuan": 150_000_000, "loans_yuan": 100_000_000, "new_clients": 8, "npl_ratio_max_pct": 1.8,
-                         "interest_yuan": 2_000_000, "fee_yuan": 500_000, "visits": 24},
-        "senior": {"deposits_yuan": 400_000_000, "loans_yuan": 300_000_000, "new_clients": 10, "npl_ratio_max_pct": 1.5,
-                   "interest_yuan": 6_000_000, "fee_yuan": 1_500_000, "visits": 28},
+        "junior": {"deposits_yuan": 300_000_000, "loans_yuan": 120_000_000, "new_clients": 6, "npl_ratio_max_pct": 2.0,
+                   "interest_yuan": 1_200_000, "fee_yuan": 600_000, "visits": 20},
+        "intermediate": {"deposits_yuan": 1_000_000_000, "loans_yuan": 350_000_000, "new_clients": 8, "npl_ratio_max_pct": 1.8,
+                         "interest_yuan": 3_000_000, "fee_yuan": 1_200_000, "visits": 24},
+        "senior": {"deposits_yuan": 2_500_000_000, "loans_yuan": 500_000_000, "new_clients": 10, "npl_ratio_max_pct": 1.5,
+                   "interest_yuan": 6_000_000, "fee_yuan": 2_000_000, "visits": 28},
     }, "dict", "客户经理考核目标（按级别，每季度）", "RM targets by grade (per quarter)"),
 ]

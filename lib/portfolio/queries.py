@@ -1,0 +1,515 @@
+"""Book figures and flags in SQL, always limited by the viewer's scope.
+
+One per-client query (``client_figures``) computes each client's key figures
+and the six flags of domain.md §1; the book list pages through it, the
+overview aggregates it GROUP BY rm_id, and the flag counts come from it, so
+the three can never disagree. Every function takes a ``Scope`` and adds
+``scope_condition`` to every statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import (
+    Engine,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    Balance,
+    Client,
+    Contact,
+    CreditLine,
+    Holding,
+    Loan,
+    LoanClassification,
+    Product,
+    RelationshipManager,
+)
+from lib import settings as settings_mod
+from lib.portfolio import rules
+from lib.portfolio.scope import Scope, scope_condition
+
+C = Client.__table__
+B = Balance.__table__
+H = Holding.__table__
+P = Product.__table__
+L = Loan.__table__
+LC = LoanClassification.__table__
+CL = CreditLine.__table__
+CT = Contact.__table__
+RM = RelationshipManager.__table__
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters of the overview and the book (None = any). Plain values: usable as a cache key."""
+
+    branch: str | None = None
+    grade: str | None = None
+    tier: str | None = None
+    industry: str | None = None
+    rating: str | None = None
+    client_type: str | None = None
+    rm_id: int | None = None  # one book
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The dates every figure refers to."""
+
+    today: date
+    period_start: date
+    month_end: date | None  # latest month-end balance on or before today
+    period: str = "quarter"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings the flags use (read once per request from lib.settings)."""
+
+    visit_interval_days: tuple[tuple[str, int], ...]
+    dormant_days: int
+    near_limit_pct: int
+    follow_up_days: int
+
+    @property
+    def intervals(self) -> dict[str, int]:
+        return dict(self.visit_interval_days)
+
+
+def load_rules(engine: Engine) -> Rules:
+    s = settings_mod.load(engine)
+    return Rules(
+        visit_interval_days=tuple(sorted((k, int(v)) for k, v in s["portfolio.visit_interval_days"].items())),
+        dormant_days=int(s["portfolio.dormant_days"]),
+        near_limit_pct=int(s["portfolio.credit_near_limit_pct"]),
+        follow_up_days=int(s["portfolio.follow_up_days"]),
+    )
+
+
+def as_of(engine: Engine, today: date, period: str = "quarter") -> AsOf:
+    start, _ = rules.period_bounds(today, period)
+    with engine.connect() as conn:
+        me = conn.execute(select(func.max(B.c.as_of)).where(B.c.as_of <= today)).scalar()
+    return AsOf(today=today, period_start=start, month_end=me, period=period)
+
+
+# --- building blocks --------------------------------------------------------------------------
+
+def _rank(col):
+    return case({c: i for i, c in enumerate(rules.LOAN_CLASSES)}, value=col, else_=0)
+
+
+def client_conditions(scope: Scope, f: Filters | None = None) -> list:
+    """The scope condition first, then the filters; every client query uses these."""
+    conds = [scope_condition(scope, C)]
+    f = f or Filters()
+    if f.rm_id is not None:
+        conds.append(C.c.rm_id == f.rm_id)
+    if f.tier:
+        conds.append(C.c.tier == f.tier)
+    if f.industry:
+        conds.append(C.c.industry == f.industry)
+    if f.rating:
+        conds.append(C.c.credit_rating == f.rating)
+    if f.client_type:
+        conds.append(C.c.client_type == f.client_type)
+    if f.branch or f.grade:
+        rm_q = select(RM.c.id)
+        if f.branch:
+            rm_q = rm_q.where(RM.c.branch == f.branch)
+        if f.grade:
+            rm_q = rm_q.where(RM.c.grade == f.grade)
+        conds.append(C.c.rm_id.in_(rm_q))
+    return conds
+
+
+def _start_class(conds: list, a: AsOf):
+    """Each loan's worst class on its last review before the period began (subquery: loan_id, start_rank)."""
+    last = (
+        select(LC.c.loan_id, func.max(LC.c.as_of).label("m"))
+        .select_from(LC.join(L, L.c.id == LC.c.loan_id).join(C, C.c.id == L.c.client_id))
+        .where(LC.c.as_of < a.period_start, *conds)
+        .group_by(LC.c.loan_id)
+        .subquery("lc_last")
+    )
+    return (
+        select(LC.c.loan_id, func.max(_rank(LC.c.classification)).label("start_rank"))
+        .select_from(LC.join(last, and_(LC.c.loan_id == last.c.loan_id, LC.c.as_of == last.c.m)))
+        .group_by(LC.c.loan_id)
+        .subquery("lc_start")
+    )
+
+
+def _overdue_expr(a: AsOf, r: Rules):
+    cut = case({t: rules.visit_cutoff(a.today, t, r.intervals) for t in r.intervals}, value=C.c.tier, else_=None)
+    return or_(C.c.last_contact_at.is_(None), C.c.last_contact_at < cut)
+
+
+def _dormant_expr(a: AsOf, r: Rules):
+    cut_d = a.today - timedelta(days=r.dormant_days)
+    cut_t = datetime.combine(cut_d, datetime.min.time())
+    return and_(or_(C.c.last_contact_at.is_(None), C.c.last_contact_at < cut_t),
+                or_(C.c.last_txn_on.is_(None), C.c.last_txn_on < cut_d))
+
+
+def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules) -> Select:
+    """One row per client in scope: key figures and the six flags (0/1)."""
+    conds = client_conditions(scope, f)
+    bal = (
+        select(
+            B.c.client_id,
+            func.sum(case((P.c.category.in_(rules.DEPOSIT_CATEGORIES), B.c.balance_fen), else_=0)).label("dep"),
+            func.sum(case((P.c.category == "wealth", B.c.balance_fen), else_=0)).label("wealth"),
+        )
+        .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
+                     .join(C, C.c.id == B.c.client_id))
+        .where(B.c.as_of == a.month_end if a.month_end else false(), *conds)
+        .group_by(B.c.client_id)
+        .subquery("bal")
+    )
+    inc = (
+        select(B.c.client_id, func.sum(B.c.interest_income_fen).label("interest"),
+               func.sum(B.c.fee_income_fen).label("fee"))
+        .select_from(B.join(C, C.c.id == B.c.client_id))
+        .where(B.c.as_of >= a.period_start, B.c.as_of <= a.today, *conds)
+        .group_by(B.c.client_id)
+        .subquery("inc")
+    )
+    prods = (
+        select(H.c.client_id, func.count(func.distinct(H.c.product_id)).label("n"))
+        .select_from(H.join(C, C.c.id == H.c.client_id))
+        .where(H.c.closed_on.is_(None), *conds)
+        .group_by(H.c.client_id)
+        .subquery("prods")
+    )
+    start = _start_class(conds, a)
+    worse = case((_rank(L.c.classification) > func.coalesce(start.c.start_rank, _rank(L.c.classification)), 1),
+                 else_=0)
+    lo = (
+        select(L.c.client_id, func.sum(L.c.outstanding_fen).label("out"), func.max(L.c.days_past_due).label("dpd"),
+               func.max(_rank(L.c.classification)).label("worst"), func.max(worse).label("worse"),
+               func.sum(case((L.c.classification.in_(rules.NPL_CLASSES), L.c.outstanding_fen), else_=0)).label("npl"))
+        .select_from(L.join(C, C.c.id == L.c.client_id).outerjoin(start, start.c.loan_id == L.c.id))
+        .where(*conds)
+        .group_by(L.c.client_id)
+        .subquery("lo")
+    )
+    near = case((CL.c.used_fen * 100 >= CL.c.granted_fen * r.near_limit_pct, 1), else_=0)
+    cl = (
+        select(CL.c.client_id, func.sum(CL.c.granted_fen).label("granted"), func.sum(CL.c.used_fen).label("used"),
+               func.max(near).label("near"))
+        .select_from(CL.join(C, C.c.id == CL.c.client_id))
+        .where(CL.c.status == "active", CL.c.granted_fen > 0, *conds)
+        .group_by(CL.c.client_id)
+        .subquery("cl")
+    )
+    z = literal(0)
+    n_prod = func.coalesce(prods.c.n, z)
+    cols = [
+        C.c.id, C.c.client_no, C.c.name, C.c.client_type, C.c.tier, C.c.credit_rating, C.c.industry, C.c.rm_id,
+        C.c.branch, C.c.acquisition_channel, C.c.acquired_on, C.c.status, C.c.last_contact_at, C.c.last_txn_on,
+        func.coalesce(bal.c.dep, z).label("deposits_fen"),
+        func.coalesce(lo.c.out, z).label("loans_fen"),
+        func.coalesce(lo.c.npl, z).label("npl_fen"),
+        func.coalesce(bal.c.wealth, z).label("wealth_fen"),
+        func.coalesce(cl.c.granted, z).label("credit_granted_fen"),
+        func.coalesce(cl.c.used, z).label("credit_used_fen"),
+        func.coalesce(inc.c.interest, z).label("interest_fen"),
+        func.coalesce(inc.c.fee, z).label("fee_fen"),
+        n_prod.label("products"),
+        func.coalesce(lo.c.dpd, z).label("max_dpd"),
+        lo.c.worst.label("worst_class_rank"),
+        case((_overdue_expr(a, r), 1), else_=0).label("overdue_visit"),
+        case((_dormant_expr(a, r), 1), else_=0).label("dormant"),
+        case((n_prod == 1, 1), else_=0).label("single_product"),
+        case((func.coalesce(lo.c.dpd, z) > 0, 1), else_=0).label("past_due"),
+        case((func.coalesce(lo.c.worse, z) == 1, 1), else_=0).label("worse_class"),
+        case((func.coalesce(cl.c.near, z) == 1, 1), else_=0).label("near_limit"),
+    ]
+    return (
+        select(*cols)
+        .select_from(C.outerjoin(bal, bal.c.client_id == C.c.id).outerjoin(inc, inc.c.client_id == C.c.id)
+                     .outerjoin(prods, prods.c.client_id == C.c.id).outerjoin(lo, lo.c.client_id == C.c.id)
+                     .outerjoin(cl, cl.c.client_id == C.c.id))
+        .where(*conds)
+    )
+
+
+BOOK_SORTS = ("name", "tier", "credit_rating", "deposits_fen", "loans_fen", "wealth_fen", "fee_fen", "products",
+              "max_dpd", "last_contact_at", "acquired_on")
+_TIER_ORDER = {t: i for i, t in enumerate(rules.TIERS)}
+
+
+def book_page(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, flag: str | None = None,
+              search: str | None = None, sort: str = "tier", descending: bool = False, limit: int = 50,
+              offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """One page of a book's clients with figures and flags, and the total matching."""
+    figs = client_figures(scope, f, a, r).subquery("figs")
+    q = select(figs)
+    if flag:
+        if flag not in rules.FLAG_NAMES:
+            raise ValueError(f"unknown flag {flag!r}")
+        q = q.where(figs.c[flag] == 1)
+    if search and search.strip():
+        # bound parameters: metacharacters in the text are matched literally
+        term = search.strip()
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(or_(figs.c.name.like(like, escape="\\"), figs.c.client_no.like(like, escape="\\")))
+    if sort not in BOOK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    if sort == "tier":
+        key = case(_TIER_ORDER, value=figs.c.tier, else_=9)
+        order = [key.desc() if descending else key, figs.c.deposits_fen.desc()]
+    else:
+        col = figs.c[sort]
+        order = [col.desc() if descending else col.asc()]
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = conn.execute(q.order_by(*order, figs.c.id).limit(limit).offset(offset)).mappings().all()
+    return _frame(rows, figs), total
+
+
+def book_all(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> pd.DataFrame:
+    """A whole book (for the download). Requires one RM's book: never every client at once."""
+    if f.rm_id is None and scope.rm_id is None:
+        raise ValueError("a download is one book: choose an RM")
+    figs = client_figures(scope, f, a, r).subquery("figs")
+    with engine.connect() as conn:
+        rows = conn.execute(select(figs).order_by(figs.c.id)).mappings().all()
+    return _frame(rows, figs)
+
+
+def _frame(rows, sel) -> pd.DataFrame:
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in sel.c])
+
+
+def flag_counts(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> dict[str, int]:
+    figs = client_figures(scope, f, a, r).subquery("figs")
+    q = select(func.count().label("clients"), *[func.coalesce(func.sum(figs.c[k]), 0).label(k) for k in rules.FLAG_NAMES])
+    with engine.connect() as conn:
+        row = conn.execute(q).mappings().one()
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+# --- the manager's overview: every book side by side -------------------------------------------
+
+def overview(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> pd.DataFrame:
+    """One row per RM (aggregated in SQL, GROUP BY rm_id): the figures of §1 side by side."""
+    figs = client_figures(scope, f, a, r).subquery("figs")
+    key_tier = figs.c.tier.in_(rules.KEY_TIERS)
+    new = and_(figs.c.acquired_on >= a.period_start, figs.c.acquired_on <= a.today)
+    q = (
+        select(
+            figs.c.rm_id,
+            func.count().label("clients"),
+            *[func.sum(case((figs.c.tier == t, 1), else_=0)).label(f"tier_{t}") for t in rules.TIERS],
+            func.sum(figs.c.deposits_fen).label("deposits_fen"),
+            func.sum(figs.c.loans_fen).label("loans_fen"),
+            func.sum(figs.c.npl_fen).label("npl_fen"),
+            func.sum(figs.c.credit_granted_fen).label("credit_granted_fen"),
+            func.sum(figs.c.credit_used_fen).label("credit_used_fen"),
+            func.sum(figs.c.wealth_fen).label("wealth_fen"),
+            func.sum(figs.c.interest_fen).label("interest_fen"),
+            func.sum(figs.c.fee_fen).label("fee_fen"),
+            func.sum(figs.c.products).label("products"),
+            func.sum(case((new, 1), else_=0)).label("new_clients"),
+            func.sum(case((and_(key_tier, figs.c.overdue_visit == 1), 1), else_=0)).label("key_overdue"),
+            *[func.sum(figs.c[k]).label(k) for k in rules.FLAG_NAMES if k != "overdue_visit"],
+        )
+        .group_by(figs.c.rm_id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+        rms = conn.execute(select(RM.c.id, RM.c.name, RM.c.grade, RM.c.branch)).mappings().all()
+        cls = conn.execute(
+            select(C.c.rm_id, L.c.classification, func.sum(L.c.outstanding_fen).label("out"))
+            .select_from(L.join(C, C.c.id == L.c.client_id)).where(*client_conditions(scope, f))
+            .group_by(C.c.rm_id, L.c.classification)
+        ).all()
+    df = pd.DataFrame([dict(x) for x in rows])
+    if df.empty:
+        return pd.DataFrame(columns=OVERVIEW_COLUMNS)
+    rm = pd.DataFrame([dict(x) for x in rms]).rename(columns={"id": "rm_id", "name": "rm_name"})
+    df = df.merge(rm, on="rm_id", how="left")
+    for c in rules.LOAN_CLASSES:
+        df[f"loans_{c}_fen"] = 0
+    for rm_id, c, out in cls:
+        df.loc[df["rm_id"] == rm_id, f"loans_{c}_fen"] = int(out or 0)
+    num = [c for c in df.columns if c not in ("rm_name", "grade", "branch")]
+    df[num] = df[num].fillna(0).astype("int64")
+    income = df["interest_fen"] + df["fee_fen"]
+    df["fee_share"] = (df["fee_fen"] / income.where(income > 0)).astype("float64")
+    df["credit_used_share"] = (df["credit_used_fen"] / df["credit_granted_fen"].where(df["credit_granted_fen"] > 0)).astype("float64")
+    df["products_per_client"] = (df["products"] / df["clients"].where(df["clients"] > 0)).astype("float64")
+    df["npl_ratio"] = (df["npl_fen"] / df["loans_fen"].where(df["loans_fen"] > 0)).astype("float64")
+    return df[OVERVIEW_COLUMNS]
+
+
+OVERVIEW_COLUMNS = (
+    ["rm_id", "rm_name", "grade", "branch", "clients"] + [f"tier_{t}" for t in rules.TIERS]
+    + ["deposits_fen", "loans_fen", "credit_granted_fen", "credit_used_fen", "credit_used_share", "wealth_fen",
+       "interest_fen", "fee_fen", "fee_share", "products", "products_per_client", "new_clients", "key_overdue",
+       "dormant", "single_product", "past_due", "worse_class", "near_limit", "npl_fen", "npl_ratio"]
+    + [f"loans_{c}_fen" for c in rules.LOAN_CLASSES]
+)
+
+
+def new_clients_by_channel(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+    q = (
+        select(C.c.rm_id, func.coalesce(C.c.acquisition_channel, "unknown").label("channel"),
+               func.count().label("clients"))
+        .where(*client_conditions(scope, f), C.c.acquired_on >= a.period_start, C.c.acquired_on <= a.today)
+        .group_by(C.c.rm_id, func.coalesce(C.c.acquisition_channel, "unknown"))
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["rm_id", "channel", "clients"])
+
+
+def composition(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+    """Latest month-end balances by client tier and product category (book composition)."""
+    q = (
+        select(C.c.tier, P.c.category, func.sum(B.c.balance_fen).label("balance_fen"))
+        .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
+                     .join(C, C.c.id == B.c.client_id))
+        .where(B.c.as_of == a.month_end if a.month_end else false(), *client_conditions(scope, f))
+        .group_by(C.c.tier, P.c.category)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["tier", "category", "balance_fen"])
+
+
+def balance_trend(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+    """Month-end balances by product category, with interest and fee income, month by month."""
+    q = (
+        select(B.c.as_of, P.c.category, func.sum(B.c.balance_fen).label("balance_fen"),
+               func.sum(B.c.interest_income_fen).label("interest_fen"), func.sum(B.c.fee_income_fen).label("fee_fen"))
+        .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
+                     .join(C, C.c.id == B.c.client_id))
+        .where(B.c.as_of <= a.today, *client_conditions(scope, f))
+        .group_by(B.c.as_of, P.c.category)
+        .order_by(B.c.as_of)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["as_of", "category", "balance_fen", "interest_fen", "fee_fen"])
+
+
+def loan_migration(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+    """Loans by class at the period's start × class now (count and outstanding): the migration matrix."""
+    conds = client_conditions(scope, f)
+    start = _start_class(conds, a)
+    start_cls = case({i: c for i, c in enumerate(rules.LOAN_CLASSES)}, value=start.c.start_rank, else_="new")
+    q = (
+        select(start_cls.label("from_class"), L.c.classification.label("to_class"), func.count().label("loans"),
+               func.sum(L.c.outstanding_fen).label("outstanding_fen"))
+        .select_from(L.join(C, C.c.id == L.c.client_id).outerjoin(start, start.c.loan_id == L.c.id))
+        .where(*conds)
+        .group_by(start_cls, L.c.classification)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["from_class", "to_class", "loans", "outstanding_fen"])
+
+
+# --- attention lists ----------------------------------------------------------------------------
+
+def key_clients_overdue(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, limit: int = 50,
+                        offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """Key and large clients not contacted within their tier's interval, longest first."""
+    base = (
+        select(C.c.id, C.c.client_no, C.c.name, C.c.tier, C.c.rm_id, RM.c.name.label("rm_name"),
+               C.c.last_contact_at)
+        .select_from(C.outerjoin(RM, RM.c.id == C.c.rm_id))
+        .where(*client_conditions(scope, f), C.c.tier.in_(rules.KEY_TIERS), C.c.status != "closed",
+               _overdue_expr(a, r))
+    )
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        rows = conn.execute(
+            base.order_by(C.c.last_contact_at.is_(None).desc(), C.c.last_contact_at, C.c.id).limit(limit).offset(offset)
+        ).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["id", "client_no", "name", "tier", "rm_id", "rm_name",
+                                                          "last_contact_at"]), total
+
+
+def worse_loans(engine: Engine, scope: Scope, f: Filters, a: AsOf, *, limit: int = 50,
+                offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """Loans now in a worse class than at the start of the period."""
+    conds = client_conditions(scope, f)
+    start = _start_class(conds, a)
+    from_cls = case({i: c for i, c in enumerate(rules.LOAN_CLASSES)}, value=start.c.start_rank, else_=None)
+    base = (
+        select(L.c.id, L.c.loan_no, L.c.client_id, C.c.name.label("client_name"), C.c.rm_id,
+               RM.c.name.label("rm_name"), from_cls.label("from_class"), L.c.classification.label("to_class"),
+               L.c.days_past_due, L.c.outstanding_fen)
+        .select_from(L.join(C, C.c.id == L.c.client_id).join(start, start.c.loan_id == L.c.id)
+                     .outerjoin(RM, RM.c.id == C.c.rm_id))
+        .where(*conds, _rank(L.c.classification) > start.c.start_rank)
+    )
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        rows = conn.execute(base.order_by(L.c.outstanding_fen.desc(), L.c.id).limit(limit).offset(offset)).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["id", "loan_no", "client_id", "client_name", "rm_id", "rm_name",
+                                                          "from_class", "to_class", "days_past_due",
+                                                          "outstanding_fen"]), total
+
+
+def follow_ups(engine: Engine, scope: Scope, a: AsOf, r: Rules, *, client_id: int | None = None,
+               limit: int = 50) -> pd.DataFrame:
+    """Open follow-ups (回访) due within the setting's horizon or overdue: a contact asked for one and
+    no later contact with the client has happened."""
+    later = aliased(Contact.__table__)
+    horizon = a.today + timedelta(days=r.follow_up_days)
+    q = (
+        select(CT.c.id.label("contact_id"), CT.c.client_id, C.c.name.label("client_name"), C.c.rm_id, CT.c.kind,
+               CT.c.occurred_at, CT.c.follow_up_on, CT.c.summary)
+        .select_from(CT.join(C, C.c.id == CT.c.client_id))
+        .where(scope_condition(scope, C), CT.c.follow_up_on.is_not(None), CT.c.follow_up_on <= horizon,
+               ~exists(select(later.c.id).where(later.c.client_id == CT.c.client_id,
+                                                later.c.occurred_at > CT.c.occurred_at)))
+        .order_by(CT.c.follow_up_on, CT.c.id)
+        .limit(limit)
+    )
+    if client_id is not None:
+        q = q.where(CT.c.client_id == client_id)
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    df = pd.DataFrame([dict(x) for x in rows], columns=["contact_id", "client_id", "client_name", "rm_id", "kind",
+                                                        "occurred_at", "follow_up_on", "summary"])
+    df["state"] = [rules.follow_up_state(d, False, a.today, r.follow_up_days) for d in df["follow_up_on"]]
+    return df
+
+
+def rm_choices(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """The RMs whose books the viewer may open (an RM: only their own)."""
+    q = select(RM.c.id, RM.c.name, RM.c.grade, RM.c.branch).order_by(RM.c.id)
+    if scope.rm_id is not None:
+        q = q.where(RM.c.id == scope.rm_id)
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["id", "name", "grade", "branch"])
+
+
+def filter_values(engine: Engine, scope: Scope) -> dict[str, list[str]]:
+    """Distinct branches, industries (in scope) for the filter widgets."""
+    with engine.connect() as conn:
+        branches = [b for (b,) in conn.execute(select(RM.c.branch).distinct().order_by(RM.c.branch)) if b]
+        industries = [i for (i,) in conn.execute(
+            select(C.c.industry).where(scope_condition(scope, C)).distinct().order_by(C.c.industry)) if i]
+    return {"branch": branches, "industry": industries}
