@@ -46,6 +46,16 @@ UNMASKED_ROLES = frozenset({"complaint_handler", "admin"})
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "pages/home.py", "nav.general", "page.home", ":material/home:", ALL),
     # --- client portfolios (domain.md §1) ---
+    # An RM opens only their own book (row scoping in lib.portfolio.scope); the manager browses every book.
+    # The administrator gets no client data: what RMs looked at is in the audit log.
+    PageSpec("portfolio_overview", "pages/portfolio_overview.py", "nav.portfolio", "portfolio.page.overview",
+             ":material/dashboard:", frozenset({"manager"})),
+    PageSpec("portfolio_book", "pages/portfolio_book.py", "nav.portfolio", "portfolio.page.book",
+             ":material/folder_shared:", frozenset({"manager", "rm"})),
+    PageSpec("portfolio_client", "pages/portfolio_client.py", "nav.portfolio", "portfolio.page.client",
+             ":material/person_search:", frozenset({"manager", "rm"})),
+    PageSpec("portfolio_performance", "pages/portfolio_performance.py", "nav.portfolio", "portfolio.page.performance",
+             ":material/trending_up:", frozenset({"manager"})),
     # --- complaint queues (domain.md §2) ---
     # Agents, RMs and QA staff get no complaint pages: hotline agents hand complaints over (移交) to
     # the handlers, who register them; complaints about an agent or RM reach them through the KPIs.
@@ -59,6 +69,13 @@ PAGES: tuple[PageSpec, ...] = (
              ":material/monitoring:", COMPLAINT_STAFF),
     # --- QA chat-log scoring (domain.md §3) ---
     # --- team KPIs (domain.md §4) ---
+    PageSpec("kpi_team", "pages/kpi_team.py", "nav.kpi", "kpi.page.team", ":material/groups:",
+             frozenset({"team_lead", "manager"})),
+    PageSpec("kpi_department", "pages/kpi_department.py", "nav.kpi", "kpi.page.department", ":material/leaderboard:",
+             frozenset({"manager"})),
+    PageSpec("kpi_me", "pages/kpi_me.py", "nav.kpi", "kpi.page.me", ":material/person:", frozenset({"agent"})),
+    PageSpec("kpi_surveys", "pages/kpi_surveys.py", "nav.kpi", "kpi.page.surveys", ":material/reviews:",
+             frozenset({"team_lead", "manager", "admin"})),
     # --- administration ---
     PageSpec("admin", "pages/admin.py", "nav.admin", "page.admin", ":material/admin_panel_settings:", frozenset({"admin"})),
     PageSpec("audit", "pages/audit.py", "nav.admin", "page.audit", ":material/policy:", frozenset({"admin"})),
@@ -67,7 +84,16 @@ PAGES: tuple[PageSpec, ...] = (
 # Downloads and exports: key -> roles allowed. Pages check can_download before
 # offering a download button; the CLI (shell access) is the administrator's.
 DOWNLOADS: dict[str, frozenset[str]] = {
+    # client portfolios: one book (an RM: their own), the overview and performance (manager); all audited
+    "portfolio_book": frozenset({"manager", "rm"}),
+    "portfolio_overview": frozenset({"manager"}),
+    "portfolio_performance": frozenset({"manager"}),
     "audit_log": frozenset({"admin"}),
+    # team KPIs: every KPI table and its records (rows scoped to the viewer in lib.kpis)
+    "kpi_team": frozenset({"team_lead", "manager"}),
+    "kpi_department": frozenset({"manager"}),
+    "kpi_me": frozenset({"agent"}),
+    "kpi_surveys": frozenset({"team_lead", "manager", "admin"}),
     # complaint queues
     "complaints_queue": COMPLAINT_STAFF,
     "complaints_month": COMPLAINT_STAFF,
