@@ -159,7 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _quiet_streamlit() -> None:
+    """lib modules cache with st.cache_data; outside a running app Streamlit warns on every call."""
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _quiet_streamlit()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -68,8 +68,8 @@ def set_calendar_day(engine: Engine, day: date, kind: str | None, name: str | No
 
 # --- audit log ----------------------------------------------------------------------------
 
-def _audit_filter(action: str | None, username: str | None, entity: str | None,
-                  start: datetime | None, end: datetime | None):
+def _audit_filter(action: str | None = None, username: str | None = None, entity: str | None = None,
+                  start: datetime | None = None, end: datetime | None = None):
     conds = []
     if action:
         conds.append(AuditLog.action.like(f"{action}%"))
