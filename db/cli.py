@@ -161,15 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _quiet_streamlit() -> None:
     """lib modules cache with st.cache_data; outside a running app Streamlit warns on every call."""
-    import streamlit.logger
+    import logging
 
-    streamlit.logger.set_log_level("error")
+    import streamlit.runtime.caching  # noqa: F401 - create the loggers before quieting them
+    import streamlit.runtime.scriptrunner_utils.script_run_context  # noqa: F401
+
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_streamlit()
     parser = build_parser()
     args = parser.parse_args(argv)
+    _quiet_streamlit()
     try:
         args.func(args)
     except CommandError as exc:
