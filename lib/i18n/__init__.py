@@ -23,12 +23,13 @@ _SESSION_KEY = "lang"
 
 
 def current_language() -> str:
-    try:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    lang = None
+    if get_script_run_ctx(suppress_warning=True) is not None:  # inside a page run, not the CLI
         import streamlit as st
 
         lang = st.session_state.get(_SESSION_KEY)
-    except Exception:  # no Streamlit runtime (CLI, unit tests)
-        lang = None
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
