@@ -68,6 +68,18 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("complaints_report", "pages/complaints_report.py", "nav.complaints", "complaints.page.report",
              ":material/monitoring:", COMPLAINT_STAFF),
     # --- QA chat-log scoring (domain.md §3) ---
+    # QA staff score; leads, the manager and each agent (own rows) see results; agents and leads dispute;
+    # leads organise calibration; admin and QA import chats, the admin edits the rubric, the manager closes months.
+    PageSpec("qa_workbench", "pages/qa_workbench.py", "nav.qa", "qa.page.workbench", ":material/rate_review:",
+             frozenset({"qa"})),
+    PageSpec("qa_results", "pages/qa_results.py", "nav.qa", "qa.page.results", ":material/leaderboard:",
+             frozenset({"team_lead", "qa", "manager", "agent"})),
+    PageSpec("qa_disputes", "pages/qa_disputes.py", "nav.qa", "qa.page.disputes", ":material/gavel:",
+             frozenset({"agent", "team_lead", "manager"})),
+    PageSpec("qa_calibration", "pages/qa_calibration.py", "nav.qa", "qa.page.calibration", ":material/balance:",
+             frozenset({"team_lead", "qa", "manager"})),
+    PageSpec("qa_admin", "pages/qa_admin.py", "nav.qa", "qa.page.admin", ":material/upload_file:",
+             frozenset({"admin", "qa", "manager"})),
     # --- team KPIs (domain.md §4) ---
     PageSpec("kpi_team", "pages/kpi_team.py", "nav.kpi", "kpi.page.team", ":material/groups:",
              frozenset({"team_lead", "manager"})),
@@ -98,6 +110,9 @@ DOWNLOADS: dict[str, frozenset[str]] = {
     "complaints_queue": COMPLAINT_STAFF,
     "complaints_month": COMPLAINT_STAFF,
     "complaints_drilldown": COMPLAINT_STAFF,
+    # QA chat-log scoring: results tables (rows scoped to the viewer in lib.qa), the payroll month
+    "qa_results": frozenset({"team_lead", "qa", "manager", "agent"}),
+    "qa_month": frozenset({"manager", "admin"}),
 }
 
 PAGE_BY_KEY = {p.key: p for p in PAGES}
