@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from lib.ui import neutralise_formulas
+from lib.tabular import neutralise_formulas
 
 
 @dataclass(frozen=True)

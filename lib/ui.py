@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -12,6 +10,7 @@ from lib import auth
 from lib.i18n import t
 from lib.policy import ROLE_NAMES
 from lib.session import language_picker, logout
+from lib.tabular import neutralise_formulas, to_csv_bytes, to_xlsx_bytes  # noqa: F401 - re-exported for pages
 
 
 def role_label(role: str) -> str:
@@ -51,29 +50,6 @@ def sidebar(engine: Engine, cookie_key: str, user: auth.CurrentUser) -> None:
     if sb.button(t("auth.logout"), key="logout_button", icon=":material/logout:"):
         logout(engine, cookie_key)
         st.rerun()
-
-
-def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a quote."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-            )
-    return out
-
-
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    # UTF-8 with BOM so that Excel in China opens Chinese text correctly
-    return neutralise_formulas(df).to_csv(index=False).encode("utf-8-sig")
-
-
-def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        neutralise_formulas(df).to_excel(xw, index=False, sheet_name=sheet[:31])
-    return buf.getvalue()
 
 
 def download_buttons(df: pd.DataFrame, name: str, key: str, on_download=None) -> None:
