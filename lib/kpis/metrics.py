@@ -55,7 +55,7 @@ def comparison_period(start: date, end: date, as_of: date | None = None) -> tupl
 
 
 def _group_expr(conn, by: str | None, day_col: str) -> str:
-    return {None: "0", "agent": "a.id", "team": "a.team_id", "day": day_col,
+    return {None: "", "agent": "a.id", "team": "a.team_id", "day": day_col,
             "month": month_of(conn, day_col)}[by]
 
 
@@ -64,8 +64,8 @@ def _sums(conn, scope: Scope, start: date, end: date, by: str | None) -> pd.Data
     g = _group_expr(conn, by, "r.day")
     cols = ", ".join(f"SUM(r.{c}) AS {c}" for c in COUNTS)
     rows = conn.execute(q(f"""
-        SELECT {g} AS g, {cols} FROM rollup_agent_day r JOIN agents a ON a.id = r.agent_id
-        WHERE r.day >= :start AND r.day <= :end AND {cond} GROUP BY {g}""", expanding=scope.expanding),
+        SELECT {g or '0'} AS g, {cols} FROM rollup_agent_day r JOIN agents a ON a.id = r.agent_id
+        WHERE r.day >= :start AND r.day <= :end AND {cond}{f' GROUP BY {g}' if g else ''}""", expanding=scope.expanding),
         params | {"start": start, "end": end}).mappings().all()
     return pd.DataFrame(rows, columns=["g", *COUNTS])
 
@@ -75,10 +75,10 @@ def _percentiles(conn, scope: Scope, start: date, end: date, by: str | None) -> 
     g = _group_expr(conn, by, "h.day")
     rows = conn.execute(q(f"""
         WITH s AS (
-            SELECT {g} AS g, h.first_response_s AS secs, SUM(h.chats) AS n
+            SELECT {g or '0'} AS g, h.first_response_s AS secs, SUM(h.chats) AS n
             FROM rollup_frt_agent_day h JOIN agents a ON a.id = h.agent_id
             WHERE h.day >= :start AND h.day <= :end AND {cond}
-            GROUP BY {g}, h.first_response_s
+            GROUP BY {g + ', ' if g else ''}h.first_response_s
         ), c AS (
             SELECT g, secs,
                    SUM(n) OVER (PARTITION BY g ORDER BY secs ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum,
@@ -96,12 +96,12 @@ def _overdue(conn, scope: Scope, start: date, end: date, by: str | None, now: da
     cond, params = scope.where()
     g = _group_expr(conn, by, "k.day")
     rows = conn.execute(q(f"""
-        SELECT {g} AS g,
+        SELECT {g or '0'} AS g,
                SUM(CASE WHEN k.reply_state = 'open' AND k.reply_due_at < :now THEN 1 ELSE 0 END) AS reply_overdue,
                SUM(CASE WHEN k.fu_state = 'open' AND k.follow_up_due_at < :now THEN 1 ELSE 0 END) AS fu_overdue
         FROM kpi_complaint_facts k JOIN agents a ON a.id = k.agent_id
         WHERE k.day >= :start AND k.day <= :end AND (k.reply_state = 'open' OR k.fu_state = 'open') AND {cond}
-        GROUP BY {g}""", expanding=scope.expanding),
+        {f'GROUP BY {g}' if g else ''}""", expanding=scope.expanding),
         params | {"start": start, "end": end, "now": now}).mappings().all()
     return pd.DataFrame(rows, columns=["g", "reply_overdue", "fu_overdue"])
 
@@ -278,3 +278,34 @@ def targets_for(engine: Engine, df: pd.DataFrame, *, working_days: int | None = 
 
 def kpi(key: str):
     return KPI_BY_KEY[key]
+
+
+def points_at_risk(engine: Engine, scope: Scope, month: str) -> dict | None:
+    """For one agent's month: points earned, lost, still at risk, the best case and how many more
+    points can be lost before a bonus deduction (the tiers are lib.qa.rules.bonus_tier's)."""
+    mod = qa_module()
+    if mod is None:
+        return None
+    from lib import settings as settings_mod
+    from lib.qa.rules import bonus_tier
+
+    start, end = month_bounds(month)
+    days = qa_days(engine, scope, start, end)
+    m = qa_month(engine, scope, month)
+    working_days = int(m["working_days"].iloc[0]) if len(m) and pd.notna(m["working_days"].iloc[0]) else len(days)
+    pts = [p for p in days["point"]] if len(days) else []
+    earned = sum(1 for p in pts if p is not None and not pd.isna(p) and int(p) == 1)
+    lost = sum(1 for p in pts if p is not None and not pd.isna(p) and int(p) == 0)
+    at_risk = max(working_days - earned - lost, 0)
+    best = earned + at_risk
+    s = settings_mod.load(engine)
+    deducting = {"deduct1", "deduct2", "no_bonus"}
+    margin = None
+    if bonus_tier(best, working_days, s).tier in deducting:
+        margin = -1
+    else:
+        margin = 0
+        while margin < at_risk and bonus_tier(best - margin - 1, working_days, s).tier not in deducting:
+            margin += 1
+    return {"working_days": working_days, "earned": earned, "lost": lost, "at_risk": at_risk, "best": best,
+            "margin": margin, "tier_best": bonus_tier(best, working_days, s).tier, "days": days}
