@@ -346,7 +346,6 @@ def seed(ctx: SeedContext) -> None:
             ev(cid, t_reopen_reply, assignee, "status", "handling", "replied", {"text": REPLIES[2]})
             status = "replied"
         if happened(t_follow2):
-            fo = "satisfied"
             ev(cid, t_follow2, assignee, "follow_up", "replied", "followed_up",
                {"outcome": "satisfied", "text": FOLLOW_NOTES["satisfied"]})
             status = "followed_up"

@@ -421,8 +421,10 @@ def transition(engine: Engine, user: CurrentUser, complaint_id: int, action: str
             if dept_at_fault:
                 vals["dept_at_fault"] = dept_at_fault
         elif action == "follow_up":
-            vals["follow_up_outcome"] = outcome
             if row["followed_up_at"] is None:
+                # the first follow-up is the one the clocks and the satisfaction figures count;
+                # later ones (after a reopening) are events
+                vals["follow_up_outcome"] = outcome
                 vals["followed_up_at"] = now
                 vals["follow_up_on_time"] = clocks.on_time(now, f_due)
             if to == "handling":  # not satisfied: reopened, a fresh reply clock
@@ -563,3 +565,10 @@ def handlers(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         loads = _workloads(conn)
         return [h | {"open": loads.get(h["id"], 0)} for h in _handlers(conn)]
+
+
+def suggest_dept_due(engine: Engine, now: datetime | None = None) -> datetime:
+    """A department's default deadline (local time): within the complaint's reply clock from now."""
+    s, cal = _context(engine)
+    pol = clocks.policy_for(s, None)
+    return to_local(clocks.reply_due(now or utcnow(), pol, cal), s["ui.timezone"]).replace(second=0, microsecond=0)
