@@ -1,0 +1,104 @@
+"""AppTest: every portfolio page under every role, drill-down, the contact form, and the audit of views."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from db.models import AuditLog, Client, Contact
+from lib import policy
+from tests.apptest import page, sign_in_state, texts
+
+PAGES = [p for p in policy.PAGES if p.key.startswith("portfolio_")]
+ROLES_USERS = {"admin": "demo_admin", "manager": "demo_manager", "team_lead": "demo_lead", "qa": "demo_qa",
+               "complaint_handler": "demo_handler", "rm": "demo_rm", "agent": "demo_agent"}
+
+
+def _run(engine, spec, username, query=None, lang="en"):
+    at = page(spec.file)
+    sign_in_state(at, engine, username)
+    # widgets with a format_func are re-formatted in the test process, which has no session: zh
+    at.session_state["lang"] = lang
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.key for p in PAGES])
+def test_every_portfolio_page_under_every_role(demo_db, spec):
+    for role, username in ROLES_USERS.items():
+        at = _run(demo_db, spec, username)
+        assert not at.exception, (spec.key, role, at.exception)
+        allowed = role in spec.roles
+        refused = "Your roles do not allow this page." in texts(at)
+        assert refused != allowed, (spec.key, role)
+        if not allowed:
+            assert not at.dataframe, (spec.key, role)
+
+
+def test_manager_overview_shows_every_book(demo_db):
+    spec = policy.PAGE_BY_KEY["portfolio_overview"]
+    at = _run(demo_db, spec, "demo_manager")
+    assert not at.exception
+    books = at.dataframe[0].value
+    assert len(books) > 0
+    assert at.metric[0].value  # clients
+
+
+def test_book_and_client_for_demo_rm(demo_db):
+    at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_book"], "demo_rm")
+    assert not at.exception
+    assert len(at.dataframe[0].value) > 0
+    with demo_db.connect() as c:
+        cid = c.execute(select(Client.id).where(Client.rm_id == 1).order_by(Client.id)).scalar()
+    at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_client"], "demo_rm", {"client": str(cid)})
+    assert not at.exception
+    assert "Client 360" in texts(at)
+    with demo_db.connect() as c:
+        n = c.execute(select(AuditLog.id).where(AuditLog.action == "client.view",
+                                                AuditLog.entity_id == str(cid))).all()
+    assert len(n) == 1
+
+
+def test_rm_cannot_open_another_books_client_by_url(demo_db):
+    with demo_db.connect() as c:
+        foreign = c.execute(select(Client.id, Client.name).where(Client.rm_id == 2).order_by(Client.id)).first()
+    at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_client"], "demo_rm", {"client": str(foreign.id)})
+    assert not at.exception
+    assert "not in your book" in texts(at)
+    assert foreign.name not in texts(at)
+    with demo_db.connect() as c:
+        denied = c.execute(select(AuditLog.id).where(AuditLog.action == "client.view_denied",
+                                                     AuditLog.entity_id == str(foreign.id))).all()
+    assert denied
+
+
+def test_rm_logs_a_visit_through_the_form(demo_db):
+    with demo_db.connect() as c:
+        cid = c.execute(select(Client.id).where(Client.rm_id == 1).order_by(Client.id)).scalar()
+    at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_client"], "demo_rm", {"client": str(cid)}, lang="zh")
+    at.text_area(key="pcl_summary").input("AppTest visit: reviewed the client's cash needs")
+    form_button = [b for b in at.button if b.label == "保存"]
+    form_button[0].click()
+    at.run()
+    assert not at.exception
+    assert "已保存联系记录。" in texts(at)
+    with demo_db.connect() as c:
+        row = c.execute(select(Contact).where(Contact.client_id == cid,
+                                              Contact.summary.like("AppTest visit%"))).first()
+    assert row is not None and row.kind == "visit"
+
+
+def test_dinner_without_report_is_refused(demo_db):
+    with demo_db.connect() as c:
+        cid = c.execute(select(Client.id).where(Client.rm_id == 1).order_by(Client.id)).scalar()
+    at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_client"], "demo_rm", {"client": str(cid)}, lang="zh")
+    at.selectbox(key="pcl_kind").set_value("dinner")
+    at.text_area(key="pcl_summary").input("dinner")
+    [b for b in at.button if b.label == "保存"][0].click()
+    at.run()
+    out = texts(at)
+    assert "宴请须填写宴请对象。" in out and "宴请须填写宴请目的。" in out
+    with demo_db.connect() as c:
+        assert c.execute(select(Contact.id).where(Contact.summary == "dinner")).first() is None
