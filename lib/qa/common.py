@@ -13,6 +13,22 @@ from lib.auth import CurrentUser
 SEE_ALL_ROLES = frozenset({"qa", "manager", "admin"})
 
 
+class QAError(ValueError):
+    """Bad input a person can fix: ``key`` names the label (lib/i18n/qa.py), ``fields`` fill it in."""
+
+    def __init__(self, key: str, **fields):
+        from lib.i18n import t
+
+        self.key = key
+        self.fields = fields
+        super().__init__(t(key, lang="en", **fields))
+
+    def text(self) -> str:
+        from lib.i18n import t
+
+        return t(self.key, **self.fields)
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 

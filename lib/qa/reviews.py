@@ -20,15 +20,15 @@ from lib import audit, events
 from lib import settings as settings_mod
 from lib.qa import rubric as rubric_mod
 from lib.qa.checks import Phrases, Turn, run_checks, suggestions
-from lib.qa.common import bank_today, now_utc, restrict, scope_agent_ids, to_bank
+from lib.qa.common import QAError, bank_today, now_utc, restrict, scope_agent_ids, to_bank
 from lib.qa.rules import day_point, verdict
 
 
-class ReviewConflict(RuntimeError):
-    """Someone else changed this record first; the message says who and what to do."""
+class ReviewConflict(QAError):
+    """Someone else changed this record first; the page keeps what the loser typed."""
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(QAError, PermissionError):
     pass
 
 
@@ -78,7 +78,7 @@ def queue(engine: Engine, viewer, *, which: str = "all", limit: int = 50, offset
     df = pd.DataFrame(rows, columns=["sample_id", "work_date", "employee_no", "agent", "conversation_id",
                                      "message_count", "greeting_ok", "closing_ok", "slow_replies", "forbidden_hits"])
     df["overdue"] = df["work_date"].map(lambda d: d < cutoff)
-    df["forbidden_hits"] = df["forbidden_hits"].map(lambda v: ", ".join(json.loads(v)) if v else "")
+    df["forbidden_hits"] = df["forbidden_hits"].map(lambda v: ", ".join(json.loads(v)) if isinstance(v, str) and v else "")
     return df
 
 
@@ -121,7 +121,7 @@ def sample_view(engine: Engine, sample_id: int, viewer) -> dict:
             .join(Agent, Agent.id == Sample.agent_id).join(Chat, Chat.id == Sample.chat_id)
             .where(Sample.id == sample_id)).mappings().first()
         if s is None or (scope is not None and s["agent_id"] not in scope):
-            raise NotAllowed("no such sample in your scope")
+            raise NotAllowed("qa.err.out_of_scope")
         check = _chat_check(conn, s["chat_id"])
         review = conn.execute(select(Review.id, Review.qualified, Review.score, Review.comment, Review.version,
                                      User.display_name.label("reviewer"))
@@ -151,14 +151,14 @@ def submit(engine: Engine, sample_id: int, results: dict[str, str], comment: str
     when the sample was reviewed by someone else meanwhile (nothing written).
     """
     if "qa" not in actor.roles:
-        raise NotAllowed("only QA staff score samples")
+        raise NotAllowed("qa.err.qa_only")
     comment = (comment or "").strip()[:4000] or None
     settings = settings_mod.load(engine)
     with engine.begin() as conn:
         rub = rubric_mod.current(conn)
         missing = [c.code for c in rub.criteria if results.get(c.code) not in ("pass", "fail", "na")]
         if missing:
-            raise ValueError(f"give a result for every criterion (missing: {', '.join(missing)})")
+            raise QAError("qa.err.missing_results", missing=", ".join(missing))
         s = conn.execute(select(Sample).where(Sample.id == sample_id)).first()
         if s is None:
             raise ValueError(f"sample {sample_id} does not exist")
@@ -167,7 +167,7 @@ def submit(engine: Engine, sample_id: int, results: dict[str, str], comment: str
         if won != 1:
             who = conn.execute(select(User.display_name).join(Review, Review.reviewer_user_id == User.id)
                                .where(Review.sample_id == sample_id)).scalar()
-            raise ReviewConflict(f"this sample was already scored by {who or 'another reviewer'}")
+            raise ReviewConflict("qa.err.already_scored", who=who or "?")
         score, qualified = verdict(rub.rules(), results, rub.pass_mark)
         sugg = suggestions(_chat_check(conn, s.chat_id))
         now = now_utc()
@@ -198,7 +198,7 @@ def review_detail(engine: Engine, review_id: int, viewer) -> dict:
                          .join(Chat, Chat.id == Review.chat_id)
                          .where(Review.id == review_id)).mappings().first()
         if r is None or (scope is not None and r["agent_id"] not in scope):
-            raise NotAllowed("no such review in your scope")
+            raise NotAllowed("qa.err.out_of_scope")
         results = dict(conn.execute(select(ReviewResult.criterion_id, ReviewResult.result)
                                     .where(ReviewResult.review_id == review_id)).all())
         suggested = dict(conn.execute(select(ReviewResult.criterion_id, ReviewResult.suggested)
