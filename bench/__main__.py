@@ -1,0 +1,348 @@
+"""``python -m bench`` (``make bench``): time every page for each role allowed there.
+
+For each database (SQLite, PostgreSQL) and size (m, l) it seeds the bench
+database or reuses it, then per page and representative user: the page's
+script run under AppTest cold (caches cleared) and warm, the SQL time inside
+the cold run (the page's floor), the rows it shows, its peak Python memory; for
+the heaviest page of each view, the same output computed the naive way.
+Writes BENCHMARKS.md and bench/benchmarks.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("DASHBOARD_LOGIN_SLEEP", "0")
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ROLE_USER = {"admin": "demo_admin", "manager": "demo_manager", "team_lead": "demo_lead", "qa": "demo_qa",
+             "complaint_handler": "demo_handler", "rm": "demo_rm", "agent": "demo_agent"}
+BENCH_TODAY = date(2026, 11, 22)
+
+
+def db_url(backend: str, size: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{ROOT / 'data' / f'bench_{size}.db'}"
+    return make_url(PG_ADMIN).set(database=f"dash_bench_{size}").render_as_string(hide_password=False)
+
+
+def ensure_database(backend: str, size: str, log) -> tuple[str, float | None]:
+    """The bench database of this size, seeded; returns (url, seconds spent seeding or None if reused)."""
+    from db.migrate import current_revision, head_revision, upgrade
+    from db.seed import seed
+    from lib.db import engine_for
+
+    url = db_url(backend, size)
+    if backend == "postgresql":
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            name = make_url(url).database
+            if not c.execute(text("select 1 from pg_database where datname=:n"), {"n": name}).first():
+                c.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    eng = engine_for(url)
+    seeded_size = None
+    if current_revision(eng) == head_revision():
+        with eng.connect() as c:
+            seeded_size = c.execute(text("select value from meta where key='seed_size'")).scalar()
+    if seeded_size == size:
+        log(f"{backend}/{size}: reusing {eng.url.render_as_string(hide_password=True)}")
+        return url, None
+    if backend == "sqlite":
+        eng.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(make_url(url).database + suffix).unlink(missing_ok=True)
+    else:
+        from lib.db import _ENGINES
+
+        eng.dispose()
+        _ENGINES.pop(url, None)
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            name = make_url(url).database
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    eng = engine_for(url)
+    upgrade(eng)
+    log(f"{backend}/{size}: seeding ...")
+    t0 = time.perf_counter()
+    seed(eng, size, 42, today=BENCH_TODAY, progress=_progress(log))
+    spent = time.perf_counter() - t0
+    if backend == "postgresql":
+        with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))
+    log(f"{backend}/{size}: seeded in {spent:.0f} s")
+    return url, spent
+
+
+def _progress(log):
+    last = {}
+
+    def report(step, done, total):
+        pct = int(done * 100 / max(total, 1))
+        if pct // 10 != last.get(step, -1):
+            last[step] = pct // 10
+            log(f"  {step}: {done:,}/{total:,}")
+
+    return report
+
+
+class SqlTimer:
+    """Sums the time spent in SQL on an engine (the page's floor)."""
+
+    def __init__(self, engine):
+        self.total = 0.0
+        self.queries = 0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, params, context, executemany):
+        conn.info.setdefault("_bench_t0", []).append(time.perf_counter())
+
+    def _after(self, conn, cursor, statement, params, context, executemany):
+        self.total += time.perf_counter() - conn.info["_bench_t0"].pop()
+        self.queries += 1
+
+    def reset(self):
+        self.total, self.queries = 0.0, 0
+
+
+def _clear_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    from lib.settings import _values_at
+
+    _values_at.cache_clear()
+
+
+def time_page(url: str, spec, role: str, timer: SqlTimer) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    from lib.db import engine_for
+    from tests.apptest import sign_in_state
+
+    eng = engine_for(url)
+
+    def fresh():
+        at = AppTest.from_file(str(ROOT / spec.file), default_timeout=300)
+        sign_in_state(at, eng, ROLE_USER[role])
+        return at
+
+    # cold: caches cleared; the SQL inside this run is the page's floor
+    at = fresh()
+    _clear_caches()
+    timer.reset()
+    t0 = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - t0
+    floor, queries = timer.total, timer.queries
+    errors = [str(e.value)[:200] for e in at.exception]
+    rows = max([len(d.value) for d in at.dataframe] + [0])
+    # warm: the same session again, caches filled
+    warm_runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        at.run()
+        warm_runs.append(time.perf_counter() - t0)
+    warm = statistics.median(warm_runs)
+    # memory: a separate cold run under tracemalloc (it slows Python down)
+    at2 = fresh()
+    _clear_caches()
+    tracemalloc.start()
+    at2.run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"page": spec.key, "file": spec.file, "role": role, "cold_ms": cold * 1000, "warm_ms": warm * 1000,
+            "sql_floor_ms": floor * 1000, "queries": queries, "rows_shown": rows, "peak_mb": peak / 2**20,
+            "errors": errors}
+
+
+def time_naive(url: str, area: str) -> float | None:
+    from bench.naive import NAIVE
+    from lib.db import engine_for
+
+    fn = NAIVE.get(area)
+    if fn is None:
+        return None
+    t0 = time.perf_counter()
+    if area == "complaints":
+        fn(engine_for(url), BENCH_TODAY.strftime("%Y-%m"))
+    else:
+        fn(engine_for(url))
+    return (time.perf_counter() - t0) * 1000
+
+
+def area_of(key: str) -> str:
+    for a in ("portfolio", "complaints", "qa", "kpi"):
+        if key.startswith(a):
+            return a
+    return "shell"
+
+
+def run(backends, sizes, out_md: Path, out_json: Path, log, url_override: str | None = None) -> dict:
+    from lib import policy
+    from lib.db import engine_for
+
+    results = {"machine": machine(), "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "runs": []}
+    for backend in backends:
+        for size in sizes:
+            try:
+                url, seeded = (url_override, None) if url_override else ensure_database(backend, size, log)
+            except Exception as exc:  # noqa: BLE001 - a backend that is not there is reported, not fatal
+                log(f"{backend}/{size}: skipped ({type(exc).__name__}: {exc})")
+                continue
+            os.environ["DATABASE_URL"] = url
+            from lib.guard import reset_boot_cache
+
+            reset_boot_cache()
+            timer = SqlTimer(engine_for(url))
+            pages = []
+            for spec in policy.PAGES:
+                for role in sorted(spec.roles):
+                    r = time_page(url, spec, role, timer)
+                    log(f"{backend}/{size} {spec.key:24s} {role:18s} cold {r['cold_ms']:7.1f} warm {r['warm_ms']:6.1f}"
+                        f" sql {r['sql_floor_ms']:7.1f} rows {r['rows_shown']}{' ERR' if r['errors'] else ''}")
+                    pages.append(r)
+            naive = []
+            for area in ("portfolio", "complaints", "qa", "kpi"):
+                mine = [p for p in pages if area_of(p["page"]) == area]
+                if not mine:
+                    continue
+                heaviest = max(mine, key=lambda p: p["cold_ms"])
+                try:
+                    n_ms = time_naive(url, area)
+                except Exception as exc:  # noqa: BLE001
+                    log(f"naive {area}: failed ({exc})")
+                    n_ms = None
+                naive.append({"area": area, "page": heaviest["page"], "role": heaviest["role"],
+                              "page_cold_ms": heaviest["cold_ms"], "naive_ms": n_ms})
+            counts = table_counts(engine_for(url))
+            results["runs"].append({"backend": backend, "size": size, "seed_seconds": seeded, "pages": pages,
+                                    "naive": naive, "rows": counts})
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    out_md.write_text(render_md(results), encoding="utf-8")
+    return results
+
+
+def table_counts(engine) -> dict:
+    out = {}
+    with engine.connect() as c:
+        for t in ("clients", "complaints", "chats", "chat_messages", "qa_reviews", "balances"):
+            try:
+                out[t] = c.execute(select(text("count(*)")).select_from(text(t))).scalar()
+            except Exception:  # noqa: BLE001
+                out[t] = None
+    return out
+
+
+def machine() -> dict:
+    import sqlalchemy
+    import streamlit
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split(":")[1].strip()
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
+            "streamlit": streamlit.__version__, "sqlalchemy": sqlalchemy.__version__,
+            "platform": platform.platform()}
+
+
+def render_md(results: dict) -> str:
+    m = results["machine"]
+    lines = ["# Benchmarks", "",
+             f"Produced by `make bench` (`python -m bench`) on {results['started']}.",
+             f"Machine: {m['cpus']} cores ({m['cpu']}), {m['memory']} memory; Python {m['python']}, "
+             f"Streamlit {m['streamlit']}, SQLAlchemy {m['sqlalchemy']}.", "",
+             "Per page and role: the page script under AppTest, **cold** (caches cleared, includes the guard and "
+             "session check) and **warm** (median of 3 reruns); **SQL** is the time spent in the database during "
+             "the cold run (the page's floor); **bound** is 1.5 × SQL + 30 ms; **rows** the largest table shown; "
+             "**peak** Python memory of a cold run.", ""]
+    by_key = {}
+    for run in results["runs"]:
+        by_key[(run["backend"], run["size"])] = run
+        lines += [f"## {run['backend']} · size {run['size']}", ""]
+        counts = ", ".join(f"{k} {v:,}" for k, v in run["rows"].items() if v is not None)
+        lines.append(f"Rows: {counts}." + (f" Seeded in {run['seed_seconds']:.0f} s." if run["seed_seconds"] else ""))
+        lines += ["", "| page | role | cold ms | warm ms | SQL ms | cold ≤ bound | rows | peak MB |",
+                  "|---|---|---:|---:|---:|---|---:|---:|"]
+        for p in run["pages"]:
+            bound = 1.5 * p["sql_floor_ms"] + 30
+            ok = "yes" if p["cold_ms"] <= bound else f"no ({p['cold_ms'] / bound:.1f}×)"
+            err = " ⚠ " + p["errors"][0][:60] if p["errors"] else ""
+            lines.append(f"| {p['page']} | {p['role']} | {p['cold_ms']:.0f} | {p['warm_ms']:.0f} | "
+                         f"{p['sql_floor_ms']:.0f} | {ok} | {p['rows_shown']} | {p['peak_mb']:.1f}{err} |")
+        if run["naive"]:
+            lines += ["", "Heaviest page of each view against the naive way (select * into pandas, then pandas):", "",
+                      "| view | page | cold ms | naive ms | faster |", "|---|---|---:|---:|---:|"]
+            for n in run["naive"]:
+                ratio = f"{n['naive_ms'] / n['page_cold_ms']:.0f}×" if n["naive_ms"] else "—"
+                nm = f"{n['naive_ms']:.0f}" if n["naive_ms"] else "—"
+                lines.append(f"| {n['area']} | {n['page']} ({n['role']}) | {n['page_cold_ms']:.0f} | {nm} | {ratio} |")
+        lines.append("")
+    growth = []
+    for backend in ("sqlite", "postgresql"):
+        m_run, l_run = by_key.get((backend, "m")), by_key.get((backend, "l"))
+        if m_run and l_run:
+            mm = {(p["page"], p["role"]): p["cold_ms"] for p in m_run["pages"]}
+            for p in l_run["pages"]:
+                k = (p["page"], p["role"])
+                if k in mm and mm[k] > 0:
+                    growth.append((backend, p["page"], p["role"], mm[k], p["cold_ms"], p["cold_ms"] / mm[k]))
+    if growth:
+        lines += ["## From m to l (10 × the data)", "", "| database | page | role | m cold ms | l cold ms | growth |",
+                  "|---|---|---|---:|---:|---:|"]
+        for g in growth:
+            lines.append(f"| {g[0]} | {g[1]} | {g[2]} | {g[3]:.0f} | {g[4]:.0f} | {g[5]:.2f}× |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--sizes", default="m,l")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--json", default=str(ROOT / "bench" / "benchmarks.json"))
+    ap.add_argument("--url", help="time this database as it is (no seeding); for smoke runs")
+    args = ap.parse_args(argv)
+
+    def log(msg):
+        print(msg, flush=True)
+
+    run(args.backends.split(","), args.sizes.split(","), Path(args.out), Path(args.json), log, args.url)
+    print(f"wrote {args.out} and {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
