@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 # 18-digit resident ID (last may be X), 15-digit old ID
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8}|\d{6})(\d{3}[\dXx]|\d{1})(?![0-9A-Za-z])")
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 # mainland mobile numbers, optionally +86 and separators
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
-# bank card numbers: 16-19 digits, optionally grouped by 4 with spaces or dashes
-_CARD_RE = re.compile(r"(?<!\d)(\d{4})((?:[-\s]?\d){8,11})[-\s]?(\d{4})(?!\d)")
+# bank card numbers: 16-19 digits, in any grouping by spaces or dashes (4-4-4-4, 4-4-4-4-3, 6-13 …)
+_CARD_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[-\s]?\d){15,18}(?![0-9A-Za-z])")
 
 
 def mask_id_number(value: str | None) -> str | None:
