@@ -160,7 +160,7 @@ def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None
         over = _overdue(conn, scope, start, end, by, now)
     for f in (sums, pct, over):
         f["g"] = [_norm_key(v, by) for v in f["g"]]
-    df = sums.merge(pct, on="g", how="left").merge(over, on="g", how="left")
+    df = sums.merge(pct, on="g", how="outer").merge(over, on="g", how="outer")
     # every member of the group appears, even without records
     if by == "agent":
         members = agents_in(engine, scope)

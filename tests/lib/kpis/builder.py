@@ -139,3 +139,10 @@ class Dept:
         eid = self._next("error")
         self.conn.execute(insert(WorkError).values(id=eid, agent_id=agent_id, day=day, recorded_at=T0, kind=kind))
         return eid
+
+    def finish(self) -> None:
+        """Move PostgreSQL sequences past the explicit ids used here."""
+        from db.bulk import reset_sequences
+
+        reset_sequences(self.conn, *(m.__table__ for m in (User, Team, Agent, Client, Chat, ChatMessage, RubricVersion,
+                                                           SampleDraw, Sample, Review, Complaint, Survey, WorkError)))
