@@ -47,12 +47,22 @@ def require_page(page_key: str) -> tuple[Engine, auth.CurrentUser]:
     """Return (engine, user) when the signed-in user may open ``page_key``; else stop the page."""
     engine, key = booted()
     user = require_login(engine, key)
+    st.session_state[_CHECKS] = {}
     if not policy.can_open(user.roles, page_key):
         st.error(t("guard.forbidden"))
         st.stop()
     return engine, user
 
 
+_CHECKS = "_download_checks"
+
+
 def require_download(user: auth.CurrentUser, key: str) -> bool:
-    """Whether a download may be offered to ``user`` (policy.DOWNLOADS)."""
-    return policy.can_download(user.roles, key)
+    """Whether a download may be offered to ``user`` (policy.DOWNLOADS).
+
+    Each check is noted for the page run, so tests can prove that every
+    download button a page shows was allowed by the policy table.
+    """
+    allowed = policy.can_download(user.roles, key)
+    st.session_state.setdefault(_CHECKS, {})[key] = allowed
+    return allowed

@@ -131,3 +131,15 @@ def can_open(roles, page_key: str) -> bool:
 def can_download(roles, key: str) -> bool:
     allowed = DOWNLOADS.get(key)
     return allowed is not None and bool(allowed & set(roles))
+
+
+def markdown_table() -> str:
+    """The policy as the README shows it: pages and downloads × roles (a test keeps them equal)."""
+    head = "| page / download | " + " | ".join(ROLES) + " |"
+    sep = "|---|" + "---|" * len(ROLES)
+    rows = [head, sep]
+    for p in PAGES:
+        rows.append(f"| page `{p.url_path}` | " + " | ".join("✓" if r in p.roles else "" for r in ROLES) + " |")
+    for key, roles in DOWNLOADS.items():
+        rows.append(f"| download `{key}` | " + " | ".join("✓" if r in roles else "" for r in ROLES) + " |")
+    return "\n".join(rows)
