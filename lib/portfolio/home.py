@@ -43,7 +43,6 @@ def rm_section(engine: Engine, user: CurrentUser) -> None:
     for _, x in fu.iterrows():
         st.markdown("- " + t("portfolio.follow_up_line", date=str(x["follow_up_on"]),
                              kind=svc.label("kind", x["kind"]), summary=x["client_name"]))
-    st.page_link("pages/portfolio_book.py", label=t("portfolio.page.book"), icon=":material/folder_shared:")
 
 
 def manager_section(engine: Engine, user: CurrentUser) -> None:
@@ -59,7 +58,6 @@ def manager_section(engine: Engine, user: CurrentUser) -> None:
     for _, x in wl.iterrows():
         st.markdown(f"- {x['client_name']} · {x['loan_no']}: {svc.label('class', x['from_class'])} → "
                     f"{svc.label('class', x['to_class'])}")
-    st.page_link("pages/portfolio_overview.py", label=t("portfolio.page.overview"), icon=":material/dashboard:")
 
 
 home.register({"rm"}, rm_section)
