@@ -91,7 +91,8 @@ def _chat_facts(conn: Connection, f: _Filter) -> None:
            OR chat_id IN (SELECT c.id FROM chats c WHERE {cf})"""), f.params())
     limit = int(setting(conn, "qa.response_limit_s"))
     window = int(setting(conn, "kpi.repeat_contact_days"))
-    wait = seconds_between(conn, "r.ts", "p.ts")
+    # waits to the millisecond, so that "within 60 s" does not hinge on floating-point noise
+    wait = f"ROUND({seconds_between(conn, 'r.ts', 'p.ts')}, 3)"
     gap = days_between(conn, "nx.next_date", "c.work_date")
     sel = f"c.agent_id IS NOT NULL AND c.work_date IS NOT NULL AND {cf}"
     conn.execute(f.query(f"""
