@@ -36,7 +36,8 @@ offset = qa_ui.pager("qa_wb_page", total, size)
 q = reviews.queue(engine, user, which=which, limit=size, offset=offset)
 if q.empty:
     st.info(t("qa.wb.empty"))
-    st.stop()
+    if st.session_state.get("qa_wb_sample") is None:
+        st.stop()
 
 st.dataframe(q.drop(columns=["sample_id"]), hide_index=True, height=220, column_config={
     "work_date": st.column_config.DateColumn(t("qa.col.day")),
@@ -49,6 +50,11 @@ st.dataframe(q.drop(columns=["sample_id"]), hide_index=True, height=220, column_
 })
 
 labels = {int(r.sample_id): f"{r.work_date} · {r.employee_no} {r.agent} · {r.conversation_id}" for r in q.itertuples()}
+opened = st.session_state.get("qa_wb_sample")
+if opened is not None and opened not in labels:
+    # the sample this reviewer has open left the queue (someone else scored it): keep it open, with
+    # what they typed, so that submitting tells them instead of silently switching chats
+    labels = {opened: t("qa.wb.left_queue", id=opened)} | labels
 sample_id = st.selectbox(t("qa.wb.pick"), list(labels), format_func=labels.get, key="qa_wb_sample")
 try:
     view = reviews.sample_view(engine, sample_id, user)
@@ -57,6 +63,8 @@ except QAError as exc:
     st.stop()
 s = view["sample"]
 st.subheader(t("qa.wb.chat_of", agent=s["agent"], day=s["work_date"]))
+if view["review"] is not None:
+    st.warning(t("qa.err.already_scored", who=view["review"]["reviewer"]))
 if not s["has_timestamps"]:
     st.caption(t("qa.wb.no_timestamps"))
 
@@ -76,6 +84,7 @@ with right:
             st.error(exc.text())
         else:
             cached.clear()
+            st.session_state.pop("qa_wb_sample", None)
             st.session_state["qa_wb_last"] = {
                 "qualified": out.qualified, "score": "—" if out.score is None else f"{out.score:g}",
                 "agent": f"{s['employee_no']} {s['agent']}", "day": str(out.work_date),

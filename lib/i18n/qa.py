@@ -69,6 +69,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "qa.wb.which.overdue": ("已逾期", "Overdue"),
     "qa.wb.which.today": ("今日", "Today"),
     "qa.wb.empty": ("队列已清空，暂无待评分的聊天记录。", "Your queue is empty: nothing waits for review."),
+    "qa.wb.left_queue": ("#{id}（已不在您的队列中）", "#{id} (no longer in your queue)"),
     "qa.wb.pick": ("选择要评分的聊天记录", "Chat to score"),
     "qa.wb.chat_of": ("{agent} · {day}", "{agent} · {day}"),
     "qa.wb.no_timestamps": ("该会话没有时间戳：响应时间类检查不适用。",
