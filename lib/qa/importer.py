@@ -71,6 +71,17 @@ class Conversation:
 
 # --- parsing -------------------------------------------------------------------------------
 
+def _printable(s: str, what: str) -> str:
+    """Refuse what no database column can hold: NUL characters and lone surrogates (from JSON escapes)."""
+    if "\x00" in s:
+        raise _Bad(f"{what} contains a NUL character")
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Bad(f"{what} contains characters that are not valid Unicode text") from None
+    return s
+
+
 def _text(v, what: str, max_len: int, *, required: bool = True) -> str | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         if required:
@@ -78,7 +89,7 @@ def _text(v, what: str, max_len: int, *, required: bool = True) -> str | None:
         return None
     if isinstance(v, bool) or not isinstance(v, (str, int)):
         raise _Bad(f"{what} must be text, got {type(v).__name__}")
-    s = str(v).strip()
+    s = _printable(str(v).strip(), what)
     if len(s) > max_len:
         raise _Bad(f"{what} is longer than {max_len} characters")
     return s
@@ -97,7 +108,7 @@ def _ts(v, what: str, zone, now: datetime) -> datetime | None:
     elif isinstance(v, str):
         try:
             dt = datetime.fromisoformat(v.strip())
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _Bad(f"{what} {v[:40]!r} is not an ISO-8601 time") from None
     else:
         raise _Bad(f"{what} must be an ISO-8601 time, got {type(v).__name__}")
@@ -170,6 +181,7 @@ def _parse_jsonl(text_: str, settings, now: datetime) -> tuple[list[Conversation
                         raise _Bad(f"text must be text, got {type(body).__name__}")
                     if len(body) > max_text:
                         raise _Bad(f"text is longer than {max_text} characters")
+                    _printable(body, "text")
                     turns.append(Turn(_speaker(t.get("speaker")), body, _ts(t.get("ts"), "ts", zone, now)))
                 except _Bad as exc:
                     raise _Bad(f"turn {i}: {exc}") from None
@@ -236,6 +248,7 @@ def _parse_csv(text_: str, settings, now: datetime) -> tuple[list[Conversation],
                 raise _Bad("text is missing")
             if len(body) > max_text:
                 raise _Bad(f"text is longer than {max_text} characters")
+            _printable(body, "text")
             seq_raw = get("seq")
             seq = None
             if seq_raw not in (None, ""):
