@@ -132,7 +132,7 @@ if actions:
                 opts = [None] + ([user.id] if user.id in names else []) + [h["id"] for h in hs if h["id"] != user.id]
                 with st.form(f"cd_form_assign_{cid}"):
                     to = st.selectbox(t("complaints.assign.to"), opts, key=f"cd_assign_to_{cid}",
-                                      format_func=lambda h, n=names: t("complaints.assign.balanced") if h is None else n[h])
+                                      format_func=lambda h, n=names, b=t("complaints.assign.balanced"): b if h is None else n[h])
                     if st.form_submit_button(t("complaints.action.assign"), type="primary"):
                         ok, who = attempt(service.assign, engine, user, cid, seen, to)
                         if ok:
@@ -150,10 +150,10 @@ if actions:
                     causes = [None] + list(settings["complaints.causes"])
                     cause = st.selectbox(t("complaints.col.cause"), causes, key=f"cd_reply_cause_{cid}",
                                          index=causes.index(d["cause_code"]) if d["cause_code"] in causes else 0,
-                                         format_func=lambda c: cui.label("cause", c))
+                                         format_func=cui.fmt("cause"))
                     depts = [None] + list(DEPARTMENTS)
                     dept = st.selectbox(t("complaints.col.dept_at_fault"), depts, key=f"cd_reply_dept_{cid}",
-                                        format_func=lambda c: cui.label("dept", c))
+                                        format_func=cui.fmt("dept"))
                     if st.form_submit_button(t("complaints.action.reply"), type="primary"):
                         ok, v = attempt(service.transition, engine, user, cid, "reply", seen, text=text,
                                         cause_code=cause, dept_at_fault=dept)
@@ -162,7 +162,7 @@ if actions:
             elif action == "follow_up":
                 with st.form(f"cd_form_follow_up_{cid}"):
                     outcome = st.radio(t("complaints.follow_up.outcome"), OUTCOMES, key=f"cd_fu_outcome_{cid}",
-                                       format_func=lambda o: cui.label("outcome", o), horizontal=True)
+                                       format_func=cui.fmt("outcome"), horizontal=True)
                     text = st.text_area(t("complaints.follow_up.text"), key=f"cd_fu_text_{cid}")
                     if st.form_submit_button(t("complaints.action.follow_up"), type="primary"):
                         ok, v = attempt(service.transition, engine, user, cid, "follow_up", seen, text=text,
@@ -180,7 +180,7 @@ if actions:
             elif action == "dept_request":
                 with st.form(f"cd_form_dept_{cid}"):
                     dept = st.selectbox(t("complaints.dept.department"), DEPARTMENTS, key=f"cd_dept_{cid}",
-                                        format_func=lambda c: cui.label("dept", c))
+                                        format_func=cui.fmt("dept"))
                     due_day = st.date_input(t("complaints.dept.due"), key=f"cd_dept_due_{cid}",
                                             value=service.suggest_dept_due(engine).date())
                     due_time = st.time_input(t("complaints.dept.due_time"), key=f"cd_dept_time_{cid}",

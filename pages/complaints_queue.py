@@ -18,19 +18,19 @@ counts = cache.counts_for(engine, user)
 
 views = [v for v in queue.VIEWS if v != "mine" or "complaint_handler" in user.roles]
 default_view = "mine" if "complaint_handler" in user.roles else "open"
-view = st.segmented_control(
-    t("complaints.views"), views, default=default_view, key="cq_view",
-    format_func=lambda v: f"{t('complaints.view.' + v)} ({counts[v]})" if v in counts else t("complaints.view." + v),
-) or default_view
+# labels without the counts: a label that changes would make Streamlit treat the control as a new one
+view = st.segmented_control(t("complaints.views"), views, default=default_view, key="cq_view",
+                            format_func=cui.fmt_key("complaints.view.")) or default_view
+st.caption(" · ".join(f"{t('complaints.view.' + v)} **{counts[v]}**" for v in views if v in counts))
 
 with st.expander(t("complaints.filters"), icon=":material/filter_list:"):
     f1, f2, f3 = st.columns(3)
     channels = f1.multiselect(t("complaints.col.channel"), CHANNELS, key="cq_channels",
-                              format_func=lambda c: cui.label("channel", c))
+                              format_func=cui.fmt("channel"))
     categories = f2.multiselect(t("complaints.col.category"), list(settings["complaints.categories"]),
-                                key="cq_categories", format_func=lambda c: cui.label("category", c))
+                                key="cq_categories", format_func=cui.fmt("category"))
     statuses = f3.multiselect(t("complaints.col.status"), workflow.STATUSES, key="cq_statuses",
-                              format_func=lambda c: cui.label("status", c))
+                              format_func=cui.fmt("status"))
     search = st.text_input(t("complaints.search"), key="cq_search", placeholder=t("complaints.search_hint"))
 
 flt = queue.QueueFilter(view=view, channels=tuple(channels), categories=tuple(categories),
@@ -74,7 +74,7 @@ if can_assign and not rows.empty:
     names = {h["id"]: f"{h['display_name']} ({t('complaints.assign.open_n', n=h['open'])})" for h in handlers}
     a1, a2 = st.columns([3, 1])
     target = a1.selectbox(t("complaints.assign.to"), options, key="cq_assign_to",
-                          format_func=lambda h: t("complaints.assign.balanced") if h is None else names[h])
+                          format_func=lambda h, b=t("complaints.assign.balanced"): b if h is None else names[h])
     if a2.button(t("complaints.assign.button", n=len(selected)), disabled=not selected, key="cq_assign",
                  type="primary", icon=":material/person_add:"):
         items = [(int(rows.iloc[i]["id"]), int(rows.iloc[i]["version"])) for i in selected]

@@ -25,9 +25,9 @@ with tab_form:
 
     c1, c2 = st.columns(2)
     channel = c1.selectbox(t("complaints.col.channel"), CHANNELS, key="cr_channel",
-                           format_func=lambda c: cui.label("channel", c))
+                           format_func=cui.fmt("channel"))
     severity = c2.selectbox(t("complaints.col.severity"), SEVERITIES, index=1, key="cr_severity",
-                            format_func=lambda c: cui.label("severity", c))
+                            format_func=cui.fmt("severity"))
 
     st.markdown(f"**{t('complaints.col.client')}**")
     q = st.text_input(t("complaints.register.client_search"), key="cr_client_q",
@@ -37,7 +37,7 @@ with tab_form:
     if len(found):
         client_id = st.selectbox(
             t("complaints.register.client_pick"), [None] + list(found["id"]), key="cr_client_id",
-            format_func=lambda i: t("complaints.register.client_none") if i is None else
+            format_func=lambda i, none=t("complaints.register.client_none"): none if i is None else
             " · ".join(str(x) for x in found.set_index("id").loc[i, ["name", "id_masked", "branch"]] if x))
     elif q:
         st.caption(t("complaints.register.client_not_found"))
@@ -46,9 +46,9 @@ with tab_form:
 
     c1, c2 = st.columns(2)
     category = c1.selectbox(t("complaints.col.category"), list(cats), key="cr_category",
-                            format_func=lambda c: cui.label("category", c))
+                            format_func=cui.fmt("category"))
     subcategory = c2.selectbox(t("complaints.col.subcategory"), [None] + list(cats[category]), key="cr_subcategory",
-                               format_func=lambda c: cui.label("subcategory", c))
+                               format_func=cui.fmt("subcategory"))
     prods = queue.products(engine)
     pname = "name_zh" if current_language() == "zh" else "name_en"
     product_id = c1.selectbox(t("complaints.col.product"), [None] + [p["id"] for p in prods], key="cr_product",
@@ -57,7 +57,7 @@ with tab_form:
     product_text = c2.text_input(t("complaints.register.product_text"), key="cr_product_text",
                                  disabled=product_id is not None)
     cause = c1.selectbox(t("complaints.col.cause"), [None] + list(settings["complaints.causes"]), key="cr_cause",
-                         format_func=lambda c: cui.label("cause", c))
+                         format_func=cui.fmt("cause"))
 
     narrative = st.text_area(t("complaints.col.narrative"), key="cr_narrative", height=150,
                              max_chars=service.NARRATIVE_MAX)
@@ -104,7 +104,7 @@ with tab_form:
 with tab_import:
     st.caption(t("complaints.import.help"))
     preset = st.radio(t("complaints.import.preset"), importer.PRESETS, horizontal=True, key="ci_preset",
-                      format_func=lambda p: t(f"complaints.import.preset_{p}"))
+                      format_func=cui.fmt_key("complaints.import.preset_"))
     up = st.file_uploader(t("complaints.import.file"), type=["csv", "txt"], key="ci_file")
     skip = st.checkbox(t("complaints.import.skip_bad"), key="ci_skip")
     if st.button(t("complaints.import.run"), disabled=up is None, key="ci_run", icon=":material/upload_file:"):

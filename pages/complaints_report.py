@@ -63,7 +63,7 @@ tc2.dataframe(trend[["month", "complaints", "change", "change_pct", "replied_24h
 st.subheader(t("complaints.report.breakdowns"))
 KIND = {"channel": "channel", "category": "category", "cause_code": "cause", "dept_at_fault": "dept"}
 dim = st.segmented_control(t("complaints.report.by"), report.DIMENSIONS, default="category", key="crp_dim",
-                           format_func=lambda d: t(f"complaints.report.dim.{d}")) or "category"
+                           format_func=cui.fmt_key("complaints.report.dim.")) or "category"
 df = breakdowns[dim]
 shown = df.assign(label=df["value"].map(lambda v: cui.label(KIND[dim], v) if dim in KIND else v))
 pick = alt.selection_point(name="pick", fields=["value"])
@@ -93,11 +93,11 @@ clicked = [p.get("value") for p in (ev.selection.get("pick") or [])] if ev is no
 values = list(df["value"])
 chosen = st.selectbox(t("complaints.report.drill_value"), [None] + values, key=f"crp_value_{dim}",
                       index=(values.index(clicked[0]) + 1) if clicked and clicked[0] in values else 0,
-                      format_func=lambda v: "—" if v is None else (cui.label(KIND[dim], v) if dim in KIND else v))
+                      format_func=cui.fmt(KIND[dim]) if dim in KIND else (lambda v: "—" if v is None else v))
 
 # --- top causes -------------------------------------------------------------------------------
 st.subheader(t("complaints.report.top_causes"))
-st.dataframe(top.assign(value=top["value"].map(lambda v: cui.label("cause", v))), hide_index=True, width="stretch",
+st.dataframe(top.assign(value=top["value"].map(cui.fmt("cause"))), hide_index=True, width="stretch",
              column_config={
                  "value": st.column_config.TextColumn(t("complaints.report.dim.cause_code")),
                  "complaints": st.column_config.NumberColumn(t("complaints.report.total")),
@@ -111,7 +111,7 @@ st.dataframe(top.assign(value=top["value"].map(lambda v: cui.label("cause", v)))
 st.subheader(t("complaints.report.drilldown"))
 FLAGS = [None, "late_reply", "late_follow_up", "not_satisfied", "repeats", "regulator", "media", "escalated"]
 flag = st.selectbox(t("complaints.report.drill_flag"), FLAGS, key="crp_flag",
-                    format_func=lambda f: "—" if f is None else t(f"complaints.report.flag.{f}"))
+                    format_func=cui.fmt_key("complaints.report.flag."))
 if chosen is None and flag is None:
     st.caption(t("complaints.report.drill_hint"))
 else:

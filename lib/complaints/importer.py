@@ -33,7 +33,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from db.models import Client, Complaint
 from lib import events
@@ -63,6 +63,9 @@ OWN_OPTIONAL = ("external_id", "accepted_at", "client_name", "client_no", "subca
 TRUE = {"1", "true", "yes", "y", "是", "t"}
 FALSE = {"", "0", "false", "no", "n", "否", "f"}
 PRESETS = ("own", "cfpb")
+_CLOSE = update(Complaint.__table__).where(C.id == bindparam("cid")).values(
+    status="closed", replied_at=bindparam("at"), reply_on_time=bindparam("on_time"),
+    follow_up_outcome=bindparam("outcome"), closed_at=bindparam("at"), due_at=None)
 
 
 @dataclass
@@ -248,7 +251,8 @@ def import_complaints(engine: Engine, data: bytes, *, preset: str = "own", skip_
     ids: list[int] = []
     with engine.begin() as conn:
         for k, p in enumerate(todo):
-            cid = insert_complaint(conn, p.new, actor=user, now=now, settings=s, cal=cal, emit=False)
+            cid = insert_complaint(conn, p.new, actor=user, now=now, settings=s, cal=cal, emit=False,
+                                   audit_each=False)
             if p.closed:
                 _close_historical(conn, cid, p, user)
             ids.append(cid)
@@ -256,7 +260,8 @@ def import_complaints(engine: Engine, data: bytes, *, preset: str = "own", skip_
                 progress(k + 1, len(todo))
         if ids:
             _audit(conn, user, "import", None, {"preset": preset, "inserted": len(ids), "skipped": report.skipped,
-                                                "rejected": len(report.rejected)})
+                                                "rejected": len(report.rejected), "first_id": ids[0],
+                                                "last_id": ids[-1]})
             events.emit("complaints_changed", conn, complaint_ids=ids)
     report.inserted = len(ids)
     if progress:
@@ -267,9 +272,7 @@ def import_complaints(engine: Engine, data: bytes, *, preset: str = "own", skip_
 def _close_historical(conn, cid: int, p: _Parsed, user: CurrentUser | None) -> None:
     c = p.closed
     at = c["at"]
-    conn.execute(update(Complaint).where(C.id == cid).values(
-        status="closed", replied_at=at, reply_on_time=c["on_time"], follow_up_outcome=c["outcome"], closed_at=at,
-        due_at=None))
+    conn.execute(_CLOSE, {"cid": cid, "at": at, "on_time": c["on_time"], "outcome": c["outcome"]})
     _event(conn, cid, at, user.id if user else None, "status", "accepted", "closed",
            {"text": "closed by the company (CFPB export)"})
     _event(conn, cid, at, user.id if user else None, "note", "closed", "closed",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, update
 
 from db.models import (
     Agent,
@@ -124,11 +124,18 @@ def validate(new: NewComplaint, settings: Mapping[str, Any], *, lang: str | None
 
 # --- helpers ---------------------------------------------------------------------------------
 
+# Core statements built once: parameters are bound per call (fast for imports)
+_EVENT_INSERT = ComplaintEvent.__table__.insert()
+_COMPLAINT_INSERT = Complaint.__table__.insert().returning(Complaint.__table__.c.id)
+_SET_REF = update(Complaint.__table__).where(Complaint.__table__.c.id == bindparam("cid")).values(
+    ref_no=bindparam("ref"))
+
+
 def _event(conn, complaint_id: int, at: datetime, actor: int | None, kind: str, frm: str | None = None,
            to: str | None = None, detail: dict | None = None) -> None:
-    conn.execute(insert(ComplaintEvent).values(
-        complaint_id=complaint_id, at=at, actor_user_id=actor, kind=kind, from_status=frm, to_status=to,
-        detail_json=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)))
+    conn.execute(_EVENT_INSERT, {
+        "complaint_id": complaint_id, "at": at, "actor_user_id": actor, "kind": kind, "from_status": frm,
+        "to_status": to, "detail_json": None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)})
 
 
 def _audit(conn, user: CurrentUser | None, action: str, cid, detail: dict | None = None, at=None) -> None:
@@ -190,7 +197,8 @@ def find_repeat_of(conn, *, client_id, client_name, product_id, product_text, ca
 
 
 def insert_complaint(conn, new: NewComplaint, *, actor: CurrentUser | None, now: datetime,
-                     settings: Mapping[str, Any], cal: WorkCalendar, emit: bool = True) -> int:
+                     settings: Mapping[str, Any], cal: WorkCalendar, emit: bool = True,
+                     audit_each: bool = True) -> int:
     """Insert a validated complaint with its clocks, repeat link and 'created' event (caller's transaction)."""
     accepted = new.accepted_at or now
     pol = clocks.policy_for(settings, new.category)
@@ -210,7 +218,7 @@ def insert_complaint(conn, new: NewComplaint, *, actor: CurrentUser | None, now:
     repeat_of = find_repeat_of(conn, client_id=new.client_id, client_name=client_name, product_id=new.product_id,
                                product_text=new.product_text, category=new.category, accepted_at=accepted,
                                window_days=settings["complaints.repeat_window_days"])
-    cid = conn.execute(insert(Complaint).values(
+    cid = conn.execute(_COMPLAINT_INSERT, dict(
         ref_no=f"tmp-{uuid.uuid4().hex[:24]}", external_id=new.external_id, source=new.source,
         channel=new.channel, client_id=new.client_id, client_name=client_name, product_id=new.product_id,
         product_text=new.product_text, category=new.category, subcategory=new.subcategory or None,
@@ -222,16 +230,19 @@ def insert_complaint(conn, new: NewComplaint, *, actor: CurrentUser | None, now:
         dept_at_fault=new.dept_at_fault or None, reply_due_at=r_due, outer_due_at=o_due,
         due_at=_due("accepted", r_due, None, o_due), escalation_level=0, repeat_of_id=repeat_of,
         company_response=new.company_response, created_by=actor.id if actor else None, version=1,
-    ).returning(C.id)).scalar_one()
+        assigned_to=None, team_id=None, replied_at=None, follow_up_due_at=None, followed_up_at=None,
+        follow_up_outcome=None, reply_on_time=None, follow_up_on_time=None, closed_at=None,
+    )).scalar_one()
     ref = f"TS{to_local(accepted, settings['ui.timezone']):%Y%m%d}{cid:07d}"
-    conn.execute(update(Complaint).where(C.id == cid).values(ref_no=ref))
+    conn.execute(_SET_REF, {"ref": ref, "cid": cid})
     detail = {"ref_no": ref, "source": new.source, "channel": new.channel, "category": new.category}
     if repeat_of:
         detail["repeat_of_id"] = repeat_of
     if new.extra:
         detail["extra"] = new.extra
     _event(conn, cid, now, actor.id if actor else None, "created", None, "accepted", detail)
-    _audit(conn, actor, "register", cid, {"ref_no": ref, "source": new.source, "external_id": new.external_id})
+    if audit_each:  # an import writes one audit row for the whole file instead
+        _audit(conn, actor, "register", cid, {"ref_no": ref, "source": new.source, "external_id": new.external_id})
     if emit:
         events.emit("complaints_changed", conn, complaint_ids=[cid])
     return cid

@@ -8,15 +8,28 @@ from sqlalchemy import Engine
 
 from lib import audit
 from lib.auth import CurrentUser
-from lib.i18n import STRINGS, t
+from lib.i18n import STRINGS, current_language, t
 
 
-def label(kind: str, code) -> str:
+def label(kind: str, code, lang: str | None = None) -> str:
     """The label of a code (status, channel, category, cause, …); the code itself when unknown."""
     if code is None or code == "":
         return "—"
     key = f"complaints.{kind}.{code}"
-    return t(key) if key in STRINGS else str(code)
+    return t(key, lang) if key in STRINGS else str(code)
+
+
+def fmt(kind: str):
+    """A ``format_func`` for codes of ``kind``, bound to the session's language now (a widget may
+    call it outside the script run, e.g. under AppTest)."""
+    lang = current_language()
+    return lambda code: label(kind, code, lang)
+
+
+def fmt_key(prefix: str):
+    """A ``format_func`` labelling a value by the key ``prefix + value`` (None shows as —)."""
+    lang = current_language()
+    return lambda v: "—" if v is None else t(f"{prefix}{v}", lang)
 
 
 def labelled(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
