@@ -344,14 +344,16 @@ def seed(ctx: SeedContext) -> None:
     if disputes:
         conn.execute(insert(Dispute), disputes)
 
-    # a calibration session: six reviewed chats, three reviewers scoring blind
+    # a calibration session: eight reviewed chats, three reviewers scoring blind
     if len(reviewers) >= 3 and reviews:
         creator = lead or reviewers[0]
         sid = conn.execute(insert(CalibrationSession).values(
             name="月度校准 " + (ctx.today - timedelta(days=7)).strftime("%Y-%m-%d"), created_by=creator,
             created_at=datetime.combine(ctx.today - timedelta(days=7), time(2)),
             rubric_version_id=rub.id, closed_at=None).returning(CalibrationSession.id)).scalar_one()
-        picks = [r for r in reviews if r[5] == ctx.today - timedelta(days=8)][:6] or reviews[:6]
+        day_reviews = [r for r in reviews if r[5] == ctx.today - timedelta(days=8)] or reviews
+        # half unqualified, half qualified, so that every verdict occurs and kappa is defined
+        picks = [r for r in day_reviews if not r[9]][:4] + [r for r in day_reviews if r[9]][:4]
         conn.execute(insert(CalibrationItem), [{"session_id": sid, "chat_id": r[3]} for r in picks])
         cal_reviewers = reviewers[:3]
         conn.execute(insert(CalibrationReviewer), [{"session_id": sid, "user_id": u} for u in cal_reviewers])
@@ -365,7 +367,7 @@ def seed(ctx: SeedContext) -> None:
             for u in cal_reviewers:
                 res = {c.code: res_by_review[p[0]].get(c.id, "pass") for c in rub.criteria}
                 for c in rub.criteria:
-                    if rng.random() < 0.12:
+                    if rng.random() < 0.04:
                         res[c.code] = "fail" if res[c.code] == "pass" else "pass"
                 score, ok = verdict(crit_rules, res, rub.pass_mark)
                 at = datetime.combine(ctx.today - timedelta(days=6), time(3))
