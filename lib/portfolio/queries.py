@@ -370,14 +370,15 @@ OVERVIEW_COLUMNS = (
 
 def new_clients_by_channel(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
     q = (
-        select(C.c.rm_id, func.coalesce(C.c.acquisition_channel, "unknown").label("channel"),
-               func.count().label("clients"))
+        select(C.c.rm_id, C.c.acquisition_channel.label("channel"), func.count().label("clients"))
         .where(*client_conditions(scope, f), C.c.acquired_on >= a.period_start, C.c.acquired_on <= a.today)
-        .group_by(C.c.rm_id, func.coalesce(C.c.acquisition_channel, "unknown"))
+        .group_by(C.c.rm_id, C.c.acquisition_channel)
     )
     with engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
-    return pd.DataFrame([dict(x) for x in rows], columns=["rm_id", "channel", "clients"])
+    df = pd.DataFrame([dict(x) for x in rows], columns=["rm_id", "channel", "clients"])
+    df["channel"] = df["channel"].fillna("unknown")
+    return df
 
 
 def composition(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:

@@ -262,3 +262,14 @@ def test_log_contact_writes_audits_and_refuses_other_books(empty_db):
     assert e.value.keys == ["portfolio.err.client_not_in_book"]
     with pytest.raises(cs.ContactError):
         cs.log_contact(empty_db, MANAGER, inp, tz="Asia/Shanghai", now_local=now, user_id=None)
+
+
+def test_charts_queries_run(empty_db):
+    _book(empty_db)
+    a = _asof(empty_db)
+    ch = q.new_clients_by_channel(empty_db, MANAGER, q.Filters(), a)
+    assert list(map(tuple, ch.values)) == [(1, "referral", 1)]
+    comp = q.composition(empty_db, MANAGER, q.Filters(), a)
+    assert comp["balance_fen"].sum() == 1_000_000 * 7 + 2_000_000 * 6
+    tr = q.balance_trend(empty_db, RM1, q.Filters(), a)
+    assert tr["balance_fen"].sum() == 1_000_000 * 6 + 2_000_000 * 5
