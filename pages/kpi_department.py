@@ -13,7 +13,6 @@ st.title(t("kpi.page.department"))
 month, start, end, as_of = views.month_picker(engine, "kpi_dept_month")
 scope = team_scope(user, None)
 DRILL = "kpi_dept_drill"
-st.session_state.setdefault(DRILL, None)
 
 views.tiles(engine, scope, start, end, as_of, drill_key=DRILL)
 

@@ -15,7 +15,6 @@ if user.agent_id is None:
 scope = self_scope(user)
 month, start, end, as_of = views.month_picker(engine, "kpi_me_month")
 DRILL = "kpi_me_drill"
-st.session_state.setdefault(DRILL, None)
 
 st.subheader(t("kpi.me.points_title"))
 views.points_at_risk(engine, scope, month, as_of, key="kpi_me_points", user=user, download_key="kpi_me")

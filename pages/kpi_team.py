@@ -21,7 +21,6 @@ team_id = c1.selectbox(t("kpi.team"), list(names), format_func=names.get, key="k
 month, start, end, as_of = views.month_picker(engine, "kpi_team_month", c2)
 scope = team_scope(user, team_id)
 DRILL = "kpi_team_drill"
-st.session_state.setdefault(DRILL, None)
 
 views.tiles(engine, scope, start, end, as_of, drill_key=DRILL)
 

@@ -112,10 +112,9 @@ def records(engine: Engine, scope: Scope, kpi_key: str, start: date, end: date, 
         rows = conn.execute(q(f"{select_} LIMIT :lim OFFSET :off", expanding=scope.expanding),
                             params).mappings().all()
     df = pd.DataFrame(rows, columns=cols)
-    if "comment" in df and len(df):
-        df["comment"] = df["comment"].map(mask_text)
-    if "note" in df and len(df):
-        df["note"] = df["note"].map(mask_text)
+    for col in ("comment", "note"):
+        if col in df and len(df):
+            df[col] = df[col].map(_mask)
     return Records(df, int(total), kind)
 
 
@@ -130,5 +129,10 @@ def transcript(engine: Engine, scope: Scope, chat_id: int) -> pd.DataFrame:
         rows = conn.execute(q("SELECT seq, speaker, ts, text FROM chat_messages WHERE chat_id = :cid ORDER BY seq"),
                             {"cid": int(chat_id)}).mappings().all()
     df = pd.DataFrame(rows, columns=["seq", "speaker", "ts", "text"])
-    df["text"] = df["text"].map(mask_text)
+    df["text"] = df["text"].map(_mask)
     return df
+
+
+def _mask(v):
+    """Personal data (ID, phone, card numbers) masked in free text; empty cells stay empty."""
+    return mask_text(v) if isinstance(v, str) else None

@@ -129,7 +129,7 @@ def tiles(engine: Engine, scope: Scope, start: date, end: date, as_of: date, *, 
                        + mark)
             if with_drill and c2.button(t("kpi.drill"), key=f"{drill_key}_btn_{k.key}", type="tertiary",
                          icon=":material/list:"):
-                st.session_state[drill_key] = k.key
+                st.session_state[f"{drill_key}_pick"] = k.key
                 st.session_state[f"{drill_key}_day"] = None
 
 
@@ -176,8 +176,9 @@ def trend(engine: Engine, scope: Scope, start: date, end: date, *, key: str, dri
             raw = picked[0].get(xfield) if isinstance(picked, list) and picked else None
             if raw is not None:
                 day = (pd.to_datetime(raw, unit="ms") if isinstance(raw, (int, float)) else pd.to_datetime(raw)).date()
-                if st.session_state.get(f"{drill_key}_day") != day:
-                    st.session_state[drill_key] = k.key
+                if st.session_state.get(f"{key}_picked") != day:
+                    st.session_state[f"{key}_picked"] = day
+                    st.session_state[f"{drill_key}_pick"] = k.key
                     st.session_state[f"{drill_key}_day"] = day
     else:
         st.altair_chart(chart)
@@ -235,9 +236,10 @@ def ranking(engine: Engine, scope: Scope, start: date, end: date, *, key: str, u
     picked = int(shown.iloc[rows[0]]["agent_id"]) if rows else None
     offer_download(engine, user, download_key, _export_frame(shown), f"kpi_agents_{start:%Y-%m}", f"{key}_dl",
                    {"start": start.isoformat(), "end": end.isoformat(), "scope": list(scope.team_ids or [])})
-    if picked is not None and st.session_state.get(f"{drill_key}_agent") != picked:
-        st.session_state[f"{drill_key}_agent"] = picked
-        st.session_state.setdefault(drill_key, by)
+    if picked is not None and st.session_state.get(f"{key}_picked") != picked:
+        st.session_state[f"{key}_picked"] = picked
+        st.session_state[f"{drill_key}_agent_pick"] = picked
+        st.session_state[f"{drill_key}_pick"] = by
     return picked
 
 
@@ -268,19 +270,20 @@ def _records(url: str, scope_key: tuple, kpi_key: str, start: date, end: date, a
 def drill_section(engine: Engine, scope: Scope, start: date, end: date, *, drill_key: str, user: CurrentUser,
                   download_key: str, agent_names: dict[int, str] | None = None) -> None:
     """The records behind the KPI chosen by a tile, the trend or the ranking (for one agent/day if chosen)."""
-    kpi_key = st.session_state.get(drill_key)
     keys = [k.key for k in KPIS]
+    if st.session_state.get(f"{drill_key}_pick") not in keys:
+        st.session_state[f"{drill_key}_pick"] = keys[0]
     c1, c2, c3 = st.columns([2, 2, 1])
-    kpi_key = c1.selectbox(t("kpi.drill_pick"), keys, index=keys.index(kpi_key) if kpi_key in keys else 0,
-                           format_func=lambda s: t(f"kpi.k.{s}"), key=f"{drill_key}_pick")
-    st.session_state[drill_key] = kpi_key
-    agent_id = st.session_state.get(f"{drill_key}_agent")
+    kpi_key = c1.selectbox(t("kpi.drill_pick"), keys, format_func=lambda s: t(f"kpi.k.{s}"),
+                           key=f"{drill_key}_pick")
+    agent_id = None
     if agent_names is not None:
         options = [None, *agent_names]
-        agent_id = c2.selectbox(t("kpi.agent"), options, index=options.index(agent_id) if agent_id in options else 0,
+        if st.session_state.get(f"{drill_key}_agent_pick") not in options:
+            st.session_state[f"{drill_key}_agent_pick"] = None
+        agent_id = c2.selectbox(t("kpi.agent"), options,
                                 format_func=lambda a: t("kpi.drill_all_agents") if a is None else agent_names[a],
                                 key=f"{drill_key}_agent_pick")
-        st.session_state[f"{drill_key}_agent"] = agent_id
     day = st.session_state.get(f"{drill_key}_day")
     if day is not None:
         if c3.button(f"✕ {day.isoformat()}", key=f"{drill_key}_clear_day"):
