@@ -74,13 +74,24 @@ FOLLOW_NOTES = {"satisfied": "回访客户，客户对处理结果表示满意�
                 "unreachable": "三次回访均未接通，按规定记录。"}
 
 
+_CUM: dict[int, tuple[list, list[float]]] = {}
+
+
 def _weighted(rng, weights: dict):
-    keys = list(weights)
-    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+    """One key of ``weights`` drawn with those weights (cumulative table built once per dict)."""
+    table = _CUM.get(id(weights))
+    if table is None:
+        keys, acc, total = list(weights), [], 0.0
+        for k in keys:
+            total += weights[k]
+            acc.append(total)
+        table = _CUM[id(weights)] = (keys, acc)
+    keys, acc = table
+    return keys[bisect.bisect_right(acc, rng.random() * acc[-1])]
 
 
 def _digits(rng, n: int) -> str:
-    return "".join(str(rng.randrange(10)) for _ in range(n))
+    return str(rng.randrange(10 ** n)).zfill(n)
 
 
 def _narrative(rng, category: str, branch: str) -> str:

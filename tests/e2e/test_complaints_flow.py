@@ -7,6 +7,13 @@ from db.models import Complaint, ComplaintEvent
 from tests.e2e.conftest import login, screenshot, wait_idle
 
 
+def _open(page, title):
+    """Open a page from the sidebar (a deep link after a fresh load lands on home: see the report)."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).wait_for()
+    wait_idle(page)
+
+
 def _tab_and_submit(page, label):
     page.get_by_role("tab", name=label).click()
     page.get_by_role("button", name=label, exact=True).click()
@@ -18,9 +25,7 @@ def test_demo_handler_takes_a_complaint_from_registration_to_closed(live_server,
     page = browser_page
     login(page, live_server.url, "demo_handler")
 
-    page.goto(live_server.url + "/complaints-register")
-    page.get_by_role("heading", name="投诉登记").wait_for()
-    wait_idle(page)
+    _open(page, "投诉登记")
     page.get_by_role("textbox", name="客户姓名").fill("浏览器测试客户")
     page.get_by_role("textbox", name="客户姓名").press("Tab")
     wait_idle(page)
@@ -32,7 +37,9 @@ def test_demo_handler_takes_a_complaint_from_registration_to_closed(live_server,
     with live_server.engine.connect() as c:
         ref = c.execute(select(Complaint.ref_no).where(Complaint.client_name == "浏览器测试客户")).scalar_one()
 
-    page.goto(f"{live_server.url}/complaints-detail?ref={ref}")
+    _open(page, "投诉详情")
+    page.get_by_role("textbox", name="投诉编号").fill(ref)
+    page.get_by_role("textbox", name="投诉编号").press("Enter")
     page.get_by_text(ref).first.wait_for()
     wait_idle(page)
     page.get_by_text("13800138000").first.wait_for()  # the handler sees the number unmasked
@@ -66,13 +73,11 @@ def test_demo_handler_takes_a_complaint_from_registration_to_closed(live_server,
 def test_queue_and_report_screenshots(live_server, browser_page):
     page = browser_page
     login(page, live_server.url, "demo_manager")
-    page.goto(live_server.url + "/complaints-queue")
-    page.get_by_role("heading", name="投诉工作台").wait_for()
+    _open(page, "投诉工作台")
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
     wait_idle(page)
     screenshot(page, "complaints_queue")
-    page.goto(live_server.url + "/complaints-report")
-    page.get_by_role("heading", name="投诉月报").wait_for()
+    _open(page, "投诉月报")
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     wait_idle(page)
     page.wait_for_timeout(1500)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Complaint
-from lib import policy
+from lib import auth, policy
 from lib.complaints import queue, service
 from tests.apptest import page, sign_in_state, texts
 
@@ -62,7 +62,7 @@ def test_queue_views_and_masking_of_the_queue(demo_db):
     df = at.dataframe[0].value
     assert df["overdue"].all()
     at = open_page(demo_db, "pages/complaints_queue.py", "demo_lead")
-    mgr_total = queue.count(demo_db, queue.auth.load_user(demo_db, username="demo_manager"),
+    mgr_total = queue.count(demo_db, auth.load_user(demo_db, username="demo_manager"),
                             queue.QueueFilter(view="open"))
     lead_rows = len(at.dataframe[0].value) if at.dataframe else 0
     assert lead_rows < mgr_total
@@ -94,7 +94,7 @@ def test_register_then_work_the_complaint_to_closed(demo_db):
         ref = c.execute(select(Complaint.ref_no).where(Complaint.client_name == "页面测试客户")).scalar_one()
     d = open_page(demo_db, "pages/complaints_detail.py", "demo_handler", ref=ref)
     assert "6222021234567890" in texts(d) or any("6222021234567890" in str(x.value) for x in d.text)
-    handler = queue.auth.load_user(demo_db, username="demo_handler")
+    handler = auth.load_user(demo_db, username="demo_handler")
     d.session_state[f"cd_assign_to_{_cid(demo_db, ref)}"] = handler.id
     d.button[_button_index(d, "Assign")].click().run()
     assert not d.exception and any("Assigned to" in s.value for s in d.success)
@@ -114,7 +114,7 @@ def test_register_then_work_the_complaint_to_closed(demo_db):
 
 
 def test_two_handlers_on_one_complaint(demo_db):
-    h = queue.auth.load_user(demo_db, username="demo_handler")
+    h = auth.load_user(demo_db, username="demo_handler")
     cid = service.register(demo_db, h, service.NewComplaint(channel="hotline", category="fees", narrative="并发测试",
                                                             client_name="并发客户"))
     service.assign(demo_db, h, cid, 1, h.id)
