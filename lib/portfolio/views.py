@@ -57,6 +57,10 @@ def text_col(label_key: str):
     return st.column_config.TextColumn(t(label_key))
 
 
+def date_col(label_key: str):
+    return st.column_config.DateColumn(t(label_key), format="YYYY-MM-DD")
+
+
 def page_offset(key: str, page_size: int) -> int:
     """The offset of the page the user is on (read before querying, so a click shows at once)."""
     return (max(1, int(st.session_state.get(key, 1))) - 1) * page_size
@@ -296,13 +300,18 @@ def book_picker(engine, scope) -> int | None:
         want = int(want) if want is not None else None
     except ValueError:
         want = None
-    if want in ids and st.session_state.get("pbk_rm_param") != want:
-        st.session_state["pbk_rm"] = want
-        st.session_state["pbk_rm_param"] = want
-    chosen = st.selectbox(t("portfolio.col.rm"), [None, *ids], key="pbk_rm",
+    if want in ids and st.session_state.get("pbk_rm") is None:
+        st.session_state["pbk_rm"] = want  # a drill-down (?rm=) into a page whose picker has no choice yet
+
+    def _sync() -> None:
+        chosen = st.session_state.get("pbk_rm")
+        if chosen is None:
+            st.query_params.pop("rm", None)
+        else:
+            st.query_params["rm"] = str(chosen)
+
+    chosen = st.selectbox(t("portfolio.col.rm"), [None, *ids], key="pbk_rm", on_change=_sync,
                           format_func=lambda i: t("portfolio.choose_rm") if i is None else names.get(i, str(i)))
-    if chosen is not None:
-        st.query_params["rm"] = str(chosen)
     return chosen
 
 
@@ -432,8 +441,8 @@ def holdings_section(h: pd.DataFrame, hist: pd.DataFrame) -> None:
     })
     st.dataframe(d, hide_index=True, column_config={
         "product": text_col("portfolio.col.product"), "category": text_col("portfolio.col.category"),
-        "account_no": text_col("portfolio.col.account_no"), "opened_on": text_col("portfolio.col.opened_on"),
-        "as_of": text_col("portfolio.col.month_end"), "balance_wan": wan_col("portfolio.col.balance_wan")})
+        "account_no": text_col("portfolio.col.account_no"), "opened_on": date_col("portfolio.col.opened_on"),
+        "as_of": date_col("portfolio.col.month_end"), "balance_wan": wan_col("portfolio.col.balance_wan")})
     st.markdown(f"**{t('portfolio.chart.trend')}**")
     show_chart(trend_chart(hist))
 
@@ -451,7 +460,7 @@ def credit_section(cl: pd.DataFrame) -> None:
         "granted_wan": wan_col("portfolio.col.credit_granted_wan"), "used_wan": wan_col("portfolio.col.credit_used_wan"),
         "used_share": st.column_config.ProgressColumn(t("portfolio.col.credit_used_share"), min_value=0.0,
                                                       max_value=1.0, format="percent"),
-        "granted_on": text_col("portfolio.col.granted_on"), "expires_on": text_col("portfolio.col.expires_on"),
+        "granted_on": date_col("portfolio.col.granted_on"), "expires_on": date_col("portfolio.col.expires_on"),
         "status": text_col("portfolio.col.status")})
 
 
@@ -476,7 +485,7 @@ def loans_section(lo: pd.DataFrame, hist: pd.DataFrame) -> None:
         "loan_no": text_col("portfolio.col.loan_no"), "product": text_col("portfolio.col.product"),
         "principal_wan": wan_col("portfolio.col.principal_wan"), "outstanding_wan": wan_col("portfolio.col.outstanding_wan"),
         "rate_pct": st.column_config.NumberColumn(t("portfolio.col.rate"), format="percent"),
-        "start_on": text_col("portfolio.col.start_on"), "maturity_on": text_col("portfolio.col.maturity_on"),
+        "start_on": date_col("portfolio.col.start_on"), "maturity_on": date_col("portfolio.col.maturity_on"),
         "classification": text_col("portfolio.col.class"),
         "days_past_due": st.column_config.NumberColumn(t("portfolio.col.max_dpd")),
         "interest_yuan": wan_col("portfolio.col.interest_collected_yuan")})
@@ -484,7 +493,7 @@ def loans_section(lo: pd.DataFrame, hist: pd.DataFrame) -> None:
     h = hist.copy()
     h["classification"] = h["classification"].map(lambda x: svc.label("class", x))
     st.dataframe(h, hide_index=True, column_config={
-        "loan_no": text_col("portfolio.col.loan_no"), "as_of": text_col("portfolio.col.review_on"),
+        "loan_no": text_col("portfolio.col.loan_no"), "as_of": date_col("portfolio.col.review_on"),
         "classification": text_col("portfolio.col.class"),
         "days_past_due": st.column_config.NumberColumn(t("portfolio.col.max_dpd"))})
 
@@ -514,7 +523,7 @@ def contacts_section(ct: pd.DataFrame, tz: str) -> None:
         "kind": text_col("portfolio.col.kind"), "summary": text_col("portfolio.col.summary"),
         "dinner_with": text_col("portfolio.col.dinner_with"), "dinner_purpose": text_col("portfolio.col.dinner_purpose"),
         "dinner_relationship": text_col("portfolio.col.dinner_relationship"),
-        "follow_up_on": text_col("portfolio.col.follow_up_on"), "rm_name": text_col("portfolio.col.rm")})
+        "follow_up_on": date_col("portfolio.col.follow_up_on"), "rm_name": text_col("portfolio.col.rm")})
 
 
 def contact_form(engine, user, scope, client_id: int, tz: str) -> None:
@@ -591,7 +600,7 @@ def tier_history_section(h: pd.DataFrame) -> None:
     d = h.copy()
     d["tier"] = d["tier"].map(lambda x: svc.label("tier", x))
     st.dataframe(d, hide_index=True, column_config={
-        "effective_on": text_col("portfolio.col.effective_on"), "tier": text_col("portfolio.col.tier"),
+        "effective_on": date_col("portfolio.col.effective_on"), "tier": text_col("portfolio.col.tier"),
         "credit_rating": text_col("portfolio.col.rating")})
 
 
