@@ -81,7 +81,16 @@ with tab_users:
 
 with tab_settings:
     current = settings_mod.load(engine)
+    # the version this editor started from: a save made meanwhile by someone else is detected
+    base = st.session_state.setdefault("settings_base_version", current.version_id)
     st.caption(t("admin.settings_version", version=current.version_id or 0))
+    if base != current.version_id:
+        st.warning(t("admin.settings_changed_meanwhile"))
+        if st.button(t("admin.reload_settings"), key="settings_reload"):
+            for k in [k for k in st.session_state if str(k).startswith("set_")]:
+                del st.session_state[k]
+            st.session_state["settings_base_version"] = current.version_id
+            st.rerun()
     areas = sorted({k.split(".")[0] for k in settings_mod.CATALOG})
     area = st.segmented_control(t("admin.settings_area"), areas, default=areas[0], key="settings_area")
     zh = current_language() == "zh"
@@ -126,13 +135,14 @@ with tab_settings:
                 st.info(t("admin.no_changes"))
             else:
                 try:
-                    settings_mod.save(engine, changes, user_id=user.id, username=user.username, note=note or None,
-                                      expected_version_id=current.version_id)
+                    vid = settings_mod.save(engine, changes, user_id=user.id, username=user.username,
+                                            note=note or None, expected_version_id=base)
                 except settings_mod.StaleSettingsError as exc:
                     st.error(str(exc))
                 except ValueError as exc:
                     st.error(str(exc))
                 else:
+                    st.session_state["settings_base_version"] = vid
                     st.success(t("admin.saved"))
 
 with tab_calendar:

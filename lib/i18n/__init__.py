@@ -22,15 +22,26 @@ for _mod in (core, qa, complaints, portfolio, kpi):
 _SESSION_KEY = "lang"
 
 
+_last_seen = DEFAULT_LANGUAGE
+
+
 def current_language() -> str:
+    """The session's language inside a page run; outside one, the last language a run used.
+
+    Outside a run means the CLI (no session: the default) or AppTest calling a
+    widget's format_func from the test thread after the run.
+    """
+    global _last_seen
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    lang = None
-    if get_script_run_ctx(suppress_warning=True) is not None:  # inside a page run, not the CLI
-        import streamlit as st
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_seen
+    import streamlit as st
 
-        lang = st.session_state.get(_SESSION_KEY)
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    lang = st.session_state.get(_SESSION_KEY)
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    _last_seen = lang
+    return lang
 
 
 def set_language(lang: str) -> None:
