@@ -273,3 +273,46 @@ def test_charts_queries_run(empty_db):
     assert comp["balance_fen"].sum() == 1_000_000 * 7 + 2_000_000 * 6
     tr = q.balance_trend(empty_db, RM1, q.Filters(), a)
     assert tr["balance_fen"].sum() == 1_000_000 * 6 + 2_000_000 * 5
+
+
+def test_performance_against_targets(empty_db):
+    from lib.portfolio import performance as pf
+
+    _book(empty_db)
+    perf = pf.performance(empty_db, MANAGER, q.Filters(), _asof(empty_db), RULES).set_index("rm_id")
+    assert perf.loc[1, "deposits_actual"] == pytest.approx(60_000.0)  # 6,000,000 fen in yuan
+    assert perf.loc[1, "deposits_target"] == 1_000_000_000  # intermediate grade, default setting
+    assert perf.loc[1, "new_clients_actual"] == 1
+    assert perf.loc[1, "visits_actual"] == 1  # one visit in the quarter (client 4)
+    assert perf.loc[1, "npl_ratio_actual"] == pytest.approx(300 / 700 * 100)
+    assert perf.loc[1, "npl_ratio_att"] == pytest.approx(1.8 / (300 / 700 * 100))
+    assert perf.loc[2, "npl_ratio_att"] == 1.0  # no loans: under the ceiling
+    g = pf.by_grade(perf.reset_index())
+    assert set(g["grade"]) == {"intermediate", "junior"}
+
+
+def test_download_and_view_are_audited(empty_db):
+    from sqlalchemy import select
+
+    from db.models import AuditLog, User
+    from lib.portfolio import client as cq
+    from lib.portfolio import service as svc
+
+    _book(empty_db)
+    with empty_db.begin() as c:
+        c.execute(insert(User), [{"id": i, "username": n, "display_name": n, "password_hash": "!",
+                                  "created_at": datetime(2026, 1, 1)} for i, n in ((100, "rm1"), (102, "boss"))])
+    svc.log_download(empty_db, RM1, "portfolio_book", [1, 2, 3], {"rm_id": 1})
+    at = datetime(2026, 11, 22, 8, 0)
+    assert cq.open_client(empty_db, RM1, 4, now=at)["phone"] == "13912345678"  # own RM sees the mobile
+    assert cq.open_client(empty_db, RM1, 4, now=at.replace(minute=5)) is not None  # same view: not logged again
+    assert cq.open_client(empty_db, RM1, 7, now=at) is None  # another book: refused and logged
+    p = cq.open_client(empty_db, MANAGER, 4, now=at)
+    assert p["phone"] == "139****5678" and p["id_number"] == "310***********1234"
+    with empty_db.connect() as c:
+        rows = c.execute(select(AuditLog.username, AuditLog.action, AuditLog.entity_id, AuditLog.detail_json)
+                         .order_by(AuditLog.id)).all()
+    assert [(r.username, r.action, r.entity_id) for r in rows] == [
+        ("rm1", "portfolio.download", None), ("rm1", "client.view", "4"), ("rm1", "client.view_denied", "7"),
+        ("boss", "client.view", "4")]
+    assert '"client_ids": [1, 2, 3]' in rows[0].detail_json
