@@ -34,15 +34,15 @@ if st.query_params.get("ref") != d["ref_no"]:
 # else's change is refused (optimistic concurrency) instead of silently overwriting it
 seen_key = f"cd_seen_{cid}"
 if seen_key not in st.session_state:
-    st.session_state[seen_key] = d["version"]
-seen = st.session_state[seen_key]
+    st.session_state[seen_key] = {"version": d["version"], "status": d["status"]}
+seen = st.session_state[seen_key]["version"]
 flash = st.session_state.pop("cd_flash", None)
 if flash:
     st.success(flash)
 if d["version"] != seen:
     st.warning(t("complaints.detail.changed"), icon=":material/sync_problem:")
     if st.button(t("complaints.detail.reload"), key="cd_reload", icon=":material/refresh:"):
-        st.session_state[seen_key] = d["version"]
+        st.session_state.pop(seen_key, None)
         st.rerun()
 
 
@@ -120,7 +120,9 @@ if d["repeated_by"]:
     st.caption(t("complaints.detail.repeated_by", refs=", ".join(d["repeated_by"])))
 
 # --- actions --------------------------------------------------------------------------------
-actions = d["actions"]
+# the forms of the state this user is looking at, so that what they typed survives someone else's change
+actions = workflow.allowed_actions(st.session_state[seen_key]["status"], user.roles,
+                                   is_assignee=d["assigned_to"] == user.id)
 if actions:
     st.subheader(t("complaints.detail.actions"))
     tabs = st.tabs([t(f"complaints.action.{a}") for a in actions])
