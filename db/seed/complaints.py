@@ -230,7 +230,7 @@ def seed(ctx: SeedContext) -> None:
         o_due = acc + timedelta(days=pol.outer_limit_days)
 
         # --- the life of the complaint -------------------------------------------------------
-        stalled = rng.random() < 0.012  # cases that get stuck (the overdue tail)
+        stalled = rng.random() < 0.025  # cases that get stuck (the overdue tail)
         t_assign = acc + timedelta(minutes=rng.choice((3, 8, 15, 25, 40, 60, 90, 180)))
         if acc > seed_now - timedelta(hours=9) and rng.random() < 0.5:
             t_assign = None  # the unassigned part of the live queue
@@ -248,7 +248,7 @@ def seed(ctx: SeedContext) -> None:
         else:
             u = rng.random()
             if stalled:
-                delay = timedelta(hours=rng.uniform(30, 24 * 20))
+                delay = timedelta(hours=rng.uniform(30, 24 * 30))
             elif u < 0.90:
                 delay = timedelta(hours=min(rng.lognormvariate(1.4, 0.8), 20.0))
             elif u < 0.97:
