@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, case, func, insert, select, update
 
 from db.models import Agent, Chat, ChatCheck, ChatMessage, Review, ReviewResult, Sample, Team, User
 from lib import audit, events
@@ -49,11 +49,10 @@ def queue_counts(engine: Engine, viewer, today: date | None = None) -> dict:
     today = today or bank_today(settings)
     cutoff = today - timedelta(days=int(settings["qa.overdue_after_days"]))
     with engine.connect() as conn:
-        rows = conn.execute(select(Sample.work_date < cutoff, func.count())
-                            .where(Sample.reviewer_user_id == viewer.id, Sample.status == "pending")
-                            .group_by(Sample.work_date < cutoff)).all()
-    d = {bool(k): int(v) for k, v in rows}
-    return {"pending": d.get(True, 0) + d.get(False, 0), "overdue": d.get(True, 0), "cutoff": cutoff}
+        total, overdue = conn.execute(
+            select(func.count(), func.coalesce(func.sum(case((Sample.work_date < cutoff, 1), else_=0)), 0))
+            .where(Sample.reviewer_user_id == viewer.id, Sample.status == "pending")).one()
+    return {"pending": int(total), "overdue": int(overdue), "cutoff": cutoff}
 
 
 def queue(engine: Engine, viewer, *, which: str = "all", limit: int = 50, offset: int = 0,
