@@ -38,9 +38,9 @@ def import_upload(engine: Engine, data: bytes, name: str, skip_bad: bool, actor,
 def unassigned(engine: Engine, limit: int = 20) -> dict:
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(Chat).where(Chat.agent_id.is_(None))).scalar() or 0
-        refs = conn.execute(select(func.coalesce(Chat.agent_ref, ""), func.count())
-                            .where(Chat.agent_id.is_(None)).group_by(func.coalesce(Chat.agent_ref, ""))
-                            .order_by(func.count().desc()).limit(limit)).all()
+        refs = [(r or "", int(n)) for r, n in conn.execute(
+            select(Chat.agent_ref, func.count()).where(Chat.agent_id.is_(None)).group_by(Chat.agent_ref)
+            .order_by(func.count().desc()).limit(limit))]
     return {"total": int(total), "refs": [r for r, _ in refs],
             "rows": pd.DataFrame(refs, columns=["agent_ref", "chats"])}
 
