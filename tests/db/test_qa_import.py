@@ -149,3 +149,16 @@ def test_formula_text_is_stored_as_text(empty_db):
     rep = import_chats(empty_db, jl(conv("=HYPERLINK(\"http://x\")", turns=[
         {"speaker": "customer", "text": "=HYPERLINK(\"http://evil\",\"x\")"}])), "f.jsonl")
     assert rep.inserted == 1
+
+
+def test_the_page_upload_behaves_like_the_command(empty_db):
+    from lib.qa.admin import import_upload
+
+    progress = []
+    data = jl(conv("u1"), "{bad", conv("u2"))
+    out = import_upload(empty_db, data, "up.jsonl", False, None, lambda d, n: progress.append((d, n)))
+    assert out.refused and [i.line for i in out.issues] == [2] and count(empty_db, Chat) == 0
+    assert list(out.issues_frame()["line"]) == [2]
+    out = import_upload(empty_db, data, "up.jsonl", True, None, lambda d, n: progress.append((d, n)))
+    assert not out.refused and out.report.inserted == 2 and [i.line for i in out.issues] == [2]
+    assert progress[-1] == (2, 2)
