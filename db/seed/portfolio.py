@@ -332,10 +332,10 @@ def seed(ctx: SeedContext) -> None:
     bcols = ["id", "holding_id", "client_id", "as_of", "balance_fen", "interest_income_fen", "fee_income_fen"]
 
     def flush(final: bool = False) -> None:
-        if len(holdings) >= 50_000 or final:
+        # holdings before their balances (foreign keys), both in bounded batches
+        if len(holdings) >= 50_000 or len(balances) >= 100_000 or final:
             insert_rows(conn, Holding.__table__, hcols, holdings)
             holdings.clear()
-        if len(balances) >= 100_000 or final:
             insert_rows(conn, Balance.__table__, bcols, balances)
             balances.clear()
 
