@@ -66,8 +66,11 @@ if nav2.button(t("ui.next_page"), disabled=page.next_cursor is None, key="cq_nex
     st.rerun()
 nav3.caption(t("complaints.queue.page_n", page=len(cursors), n=len(rows)))
 
+selected = list(event.selection.rows) if event is not None and can_assign else []
+if len(selected) == 1 and st.button(t("complaints.queue.open_selected"), key="cq_open", icon=":material/open_in_new:"):
+    st.switch_page("pages/complaints_detail.py", query_params={"ref": rows.iloc[selected[0]]["ref_no"]})
+
 if can_assign and not rows.empty:
-    selected = list(event.selection.rows) if event is not None else []
     st.subheader(t("complaints.assign.title"))
     handlers = service.handlers(engine)
     options = [None] + [h["id"] for h in handlers]

@@ -110,6 +110,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "complaints.queue.overdue_on_page": ("本页有 {n} 件投诉已逾期。", "{n} complaints on this page are overdue."),
     "complaints.queue.page_n": ("第 {page} 页 · 本页 {n} 件", "Page {page} · {n} on this page"),
     "complaints.open_link": ("打开", "Open"),
+    "complaints.queue.open_selected": ("打开所选投诉", "Open the selected complaint"),
     "complaints.flags_help": ("⚖ 监管转办 · 📰 媒体风险 · ♿ 弱势客户 · ↻ 重复投诉",
                               "⚖ regulator · 📰 media risk · ♿ vulnerable customer · ↻ repeat"),
     "complaints.escalation_help": ("0 未升级 · 1 已升级至主管 · 2 已升级至经理",
