@@ -3,7 +3,7 @@ language switch, sign-out, and a saved cookie refused after sign-out."""
 
 from pathlib import Path
 
-from lib import policy
+from lib import auth, policy
 from tests.e2e.conftest import login, screenshot, wait_idle
 
 
@@ -35,9 +35,11 @@ def test_lead_signs_in_switches_language_and_signs_out(live_server, browser_page
     sidebar.get_by_role("combobox").click()
     page.get_by_role("option", name="English").click()
     page.get_by_role("heading", name="Hello, 演示主管").wait_for()
+    assert auth.load_user(live_server.engine, username="demo_lead").language == "en"  # remembered per user
     sidebar.get_by_role("combobox").click()
     page.get_by_role("option", name="简体中文").click()
     page.get_by_role("heading", name="您好，演示主管").wait_for()
+    assert auth.load_user(live_server.engine, username="demo_lead").language == "zh"
     page.get_by_test_id("stSidebar").get_by_role("button", name="退出登录").click()
     page.get_by_text("您已安全退出。").wait_for()
     page.get_by_role("textbox", name="用户名").wait_for()

@@ -86,15 +86,17 @@ def test_wrong_password_then_lockout_that_survives_a_restart_and_expires(demo_db
 
 
 def test_logout_revokes_the_server_session(demo_db):
+    """The sidebar button calls lib.session.logout (browser-tested in tests/e2e/test_shell.py);
+    here the server side: a revoked session is refused on the next run of any page."""
     at = app()
-    user = sign_in_state(at, demo_db, "demo_lead")
+    sign_in_state(at, demo_db, "demo_lead")
     at.run()
     sid = at.session_state["_auth"]["session_id"]
-    at.sidebar.button(key="logout_button").click()
-    at.run()
+    auth.revoke_session(demo_db, sid, "logout")
+    at.switch_page("pages/home.py").run()
     assert not at.session_state["_auth"]
     assert auth.check_session(demo_db, sid) == "revoked"
-    assert user.username == "demo_lead"
+    assert [ti.label for ti in at.text_input][:2] == ["Username", "Password"]
 
 
 def test_password_change_revokes_every_session(demo_db):
