@@ -119,9 +119,10 @@ def tiles(engine: Engine, scope: Scope, start: date, end: date, as_of: date, *, 
         delta = None if v is None or pv is None else float(v) - float(pv)
         ok = meets(k, v, target)
         with cols[i % columns]:
-            st.metric(label(k), k.format(v), delta=None if delta is None else k.format(delta).replace("—", ""),
-                      delta_color="normal" if k.direction == "higher" else "inverse",
-                      help=t(k.help_key), border=True)
+            flat = delta is not None and abs(delta) < 1e-9
+            st.metric(label(k), k.format(v), delta=None if delta is None else k.format(delta),
+                      delta_color="off" if flat else ("normal" if k.direction == "higher" else "inverse"),
+                      delta_arrow="off" if flat else "auto", help=t(k.help_key), border=True)
             mark = "" if ok is None else (" · :green[" + t("kpi.meets") + "]" if ok else
                                           " · :red[" + t("kpi.misses") + "]")
             c1, c2 = st.columns([3, 2])
