@@ -48,7 +48,7 @@ def checks_panel(check: dict | None) -> None:
         return
 
     def yn(v):
-        return "—" if v is None else ("✅" if v else "❌")
+        return "—" if v is None else t("qa.result.pass" if v else "qa.result.fail")
 
     rows = [
         (t("qa.check.greeting"), yn(check.get("greeting_ok"))),
