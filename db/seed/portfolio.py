@@ -187,13 +187,20 @@ def seed(ctx: SeedContext) -> None:
 
     # --- clients ---------------------------------------------------------------------
     cid0 = next_id(conn, Client.__table__)
-    clients: list[tuple] = []
-    meta: list[tuple] = []  # per client: (id, type, tier, rm, acquired_on, dormant, overdue)
+    meta: list[tuple] = []  # per client: (id, type, tier, rm, acquired_on, dormant, overdue, rating)
     client_rm: dict[int, int] = {}
     tiers, tier_w = list(TIER_WEIGHTS), list(TIER_WEIGHTS.values())
     chans, chan_w = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
     ind_w = [1.0] * len(INDUSTRIES)
-    for k in range(n_clients):
+    ct_id = [next_id(conn, Contact.__table__)]
+    mean_gap = {"key": 18, "large": 24, "vip": 45, "ordinary": 110}
+    client_cols = ["id", "client_no", "name", "client_type", "tier", "credit_rating", "industry", "rm_id", "branch",
+                   "acquisition_channel", "acquired_on", "status", "id_number", "phone", "last_contact_at",
+                   "last_txn_on"]
+    contact_cols = ["id", "client_id", "rm_id", "kind", "surprise", "occurred_at", "summary", "dinner_with",
+                    "dinner_purpose", "dinner_relationship", "follow_up_on", "created_by", "created_at"]
+
+    def make_client(k: int, clients: list) -> None:
         cid = cid0 + k
         ctype = "corporate" if rng.random() < 0.3 else "individual"
         tier = rng.choices(tiers, weights=tier_w)[0]
@@ -230,14 +237,10 @@ def seed(ctx: SeedContext) -> None:
                         status, id_no, phone, None, last_txn])
         meta.append((cid, ctype, tier, rm, acquired, dormant, overdue, rating))
         client_rm[cid] = rm
-        if k % 50_000 == 0:
-            ctx.report("portfolio: clients", k, n_clients)
 
-    # --- contacts (decide last_contact_at before inserting the clients) ---------------
-    contacts: list[tuple] = []
-    ct_id = next_id(conn, Contact.__table__)
-    mean_gap = {"key": 18, "large": 24, "vip": 45, "ordinary": 110}
-    for idx, (cid, ctype, tier, rm, acquired, dormant, overdue, _rating) in enumerate(meta):
+    def make_contacts(row: tuple, contacts: list):
+        """The client's contacts over the window; returns the last contact's time."""
+        cid, ctype, tier, rm, acquired, dormant, overdue, _rating = row
         last = None
         if dormant:
             if rng.random() < 0.6:
@@ -269,33 +272,34 @@ def seed(ctx: SeedContext) -> None:
                 follow = None
                 if (today - d).days <= 40 and rng.random() < 0.25:
                     follow = d + timedelta(days=rng.randint(1, 5))
-                contacts.append((ct_id, cid, rm, kind, surprise, at, summary, with_whom, purpose, rel, follow,
+                contacts.append((ct_id[0], cid, rm, kind, surprise, at, summary, with_whom, purpose, rel, follow,
                                  rm_user.get(rm), at + timedelta(minutes=rng.randint(5, 240))))
-                ct_id += 1
+                ct_id[0] += 1
                 last = max(last, at) if last else at
                 if follow is not None and follow <= stop and rng.random() < 0.85:
                     # the follow-up call (回访) happened, on time or a little late
                     fat = _utc_at(min(stop, follow + timedelta(days=rng.choice([0, 0, 0, 1, 2]))), rng)
-                    contacts.append((ct_id, cid, rm, "call", False, fat, FOLLOW_UP, None, None, None, None,
+                    contacts.append((ct_id[0], cid, rm, "call", False, fat, FOLLOW_UP, None, None, None, None,
                                      rm_user.get(rm), fat + timedelta(minutes=rng.randint(5, 120))))
-                    ct_id += 1
+                    ct_id[0] += 1
                     last = max(last, fat)
             if last is None and rng.random() < 0.7:
                 last = _utc_at(first - timedelta(days=rng.randint(1, 200)), rng)
-        clients[idx][14] = last
-        if idx % 50_000 == 0:
-            ctx.report("portfolio: contacts", idx, n_clients)
+        return last
 
-    cols = ["id", "client_no", "name", "client_type", "tier", "credit_rating", "industry", "rm_id", "branch",
-            "acquisition_channel", "acquired_on", "status", "id_number", "phone", "last_contact_at", "last_txn_on"]
-    insert_rows(conn, Client.__table__, cols, (tuple(c) for c in clients))
-    ctx.report("portfolio: clients", n_clients, n_clients)
-    del clients
-    insert_rows(conn, Contact.__table__, ["id", "client_id", "rm_id", "kind", "surprise", "occurred_at", "summary",
-                                          "dinner_with", "dinner_purpose", "dinner_relationship", "follow_up_on",
-                                          "created_by", "created_at"], contacts)
-    ctx.report("portfolio: contacts", n_clients, n_clients)
-    del contacts
+    # clients and their contacts in chunks, so that memory stays bounded at size l
+    chunk = 50_000
+    for c0 in range(0, n_clients, chunk):
+        clients: list[list] = []
+        contacts: list[tuple] = []
+        m0 = len(meta)
+        for k in range(c0, min(n_clients, c0 + chunk)):
+            make_client(k, clients)
+        for i, row in enumerate(meta[m0:]):
+            clients[i][14] = make_contacts(row, contacts)
+        insert_rows(conn, Client.__table__, client_cols, (tuple(c) for c in clients))
+        insert_rows(conn, Contact.__table__, contact_cols, contacts)
+        ctx.report("portfolio: clients and contacts", min(n_clients, c0 + chunk), n_clients)
 
     # --- tier and rating history --------------------------------------------------------
     def tier_rows():
