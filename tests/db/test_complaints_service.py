@@ -320,3 +320,19 @@ def test_seed_made_a_live_queue(demo_db):
         ev = c.execute(select(func.count(func.distinct(ComplaintEvent.complaint_id)))).scalar()
         n = c.execute(select(func.count()).select_from(Complaint)).scalar()
     assert ev == n  # every complaint has its history
+
+
+def test_cli_export_and_escalation(demo_db, tmp_path, capsys):
+    import openpyxl
+
+    from db.cli import main as cli
+
+    assert cli(["export", "complaints-month", "2026-10", "--format", "xlsx", "-o", str(tmp_path / "m")]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    assert {"summary", "by_channel", "by_cause_code", "by_handler", "trend", "top_causes"} <= set(wb.sheetnames)
+    assert cli(["export", "complaints-month", "2026-10", "-o", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c_summary.csv").read_text(encoding="utf-8-sig").startswith("month,complaints")
+    assert cli(["export", "complaints-month", "2026-13"]) == 2
+    capsys.readouterr()
+    assert cli(["escalate-complaints"]) == 0
+    assert "escalated" in capsys.readouterr().out
