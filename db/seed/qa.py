@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -156,16 +156,26 @@ class _Buffers:
         self.conn = conn
         self.flush_at = flush_at
         self.chats, self.msgs, self.checks = [], [], []
+        self.draws, self.samples, self.reviews, self.results = [], [], [], []
 
     def flush(self, force=False):
-        if not force and len(self.msgs) < self.flush_at:
+        """Write what has piled up (parents before children), so that size l stays in bounded memory."""
+        if not force and len(self.msgs) + len(self.results) < self.flush_at:
             return
         _bulk(self.conn, Chat.__table__, CHAT_COLS, self.chats)
         _bulk(self.conn, ChatMessage.__table__, ["id", "chat_id", "seq", "speaker", "ts", "text"], self.msgs)
         _bulk(self.conn, ChatCheck.__table__, CHECK_COLS, self.checks)
-        self.chats.clear()
-        self.msgs.clear()
-        self.checks.clear()
+        _bulk(self.conn, SampleDraw.__table__, ["id", "work_date", "agent_id", "seed", "sample_size",
+                                                "candidate_ids_json", "drawn_at", "drawn_by"], self.draws)
+        _bulk(self.conn, Sample.__table__, ["id", "draw_id", "work_date", "agent_id", "chat_id", "reviewer_user_id",
+                                            "status"], self.samples)
+        _bulk(self.conn, Review.__table__, ["id", "sample_id", "calibration_session_id", "chat_id", "agent_id",
+                                            "work_date", "reviewer_user_id", "rubric_version_id", "score",
+                                            "qualified", "comment", "created_at", "updated_at", "version"],
+              self.reviews)
+        _bulk(self.conn, ReviewResult.__table__, ["review_id", "criterion_id", "result", "suggested"], self.results)
+        for lst in (self.chats, self.msgs, self.checks, self.draws, self.samples, self.reviews, self.results):
+            lst.clear()
 
 
 CHAT_COLS = ["id", "conversation_id", "source", "language", "agent_id", "agent_ref", "channel", "client_id",
@@ -211,9 +221,10 @@ def seed(ctx: SeedContext) -> None:
     buf = _Buffers(conn, 200_000)
     chat_id = msg_id = 1
     draw_id = sample_id = review_id = 1
-    draws, samples, reviews, results = [], [], [], []
+    draws, samples, reviews, results = buf.draws, buf.samples, buf.reviews, buf.results
     produced = 0
-    review_dates: dict[int, tuple[int, date, bool]] = {}
+    cal_day = ctx.today - timedelta(days=8)
+    cal_candidates: list[tuple[tuple, dict]] = []  # (review row, results) of one day, for calibration
     unq_reviews_recent = []
     offset = datetime.combine(ctx.today, time(12)).replace(tzinfo=zone).utcoffset()
     for di, d in enumerate(days):
@@ -284,29 +295,23 @@ def seed(ctx: SeedContext) -> None:
                         res["handling"] = "na"
                     score, ok = verdict(crit_rules, res, rub.pass_mark)
                     at = datetime.combine(d + timedelta(days=1), time(2 + rng.randint(0, 7), rng.randint(0, 59)))
-                    reviews.append((review_id, sample_id, None, cid, a, d, r, rub.id, score, ok,
-                                    None if ok else "未达标：" + "、".join(c.name_zh for c in rub.criteria
-                                                                       if res[c.code] == "fail"),
-                                    at, at, 1))
+                    row = (review_id, sample_id, None, cid, a, d, r, rub.id, score, ok,
+                           None if ok else "未达标：" + "、".join(c.name_zh for c in rub.criteria
+                                                              if res[c.code] == "fail"),
+                           at, at, 1)
+                    reviews.append(row)
+                    if d == cal_day:
+                        cal_candidates.append((row, res))
                     for c in rub.criteria:
                         results.append((review_id, c.id, res[c.code], sugg[c.code]))
                     if not ok and d >= ctx.today - timedelta(days=6):
                         unq_reviews_recent.append((review_id, a, d, cid, res))
-                    review_dates[review_id] = (a, d, ok)
                     review_id += 1
                 sample_id += 1
             draw_id += 1
         buf.flush()
         ctx.report("qa chats", di + 1, len(days))
     buf.flush(force=True)
-    _bulk(conn, SampleDraw.__table__, ["id", "work_date", "agent_id", "seed", "sample_size",
-                                             "candidate_ids_json", "drawn_at", "drawn_by"], draws)
-    _bulk(conn, Sample.__table__, ["id", "draw_id", "work_date", "agent_id", "chat_id", "reviewer_user_id",
-                                         "status"], samples)
-    _bulk(conn, Review.__table__, ["id", "sample_id", "calibration_session_id", "chat_id", "agent_id",
-                                         "work_date", "reviewer_user_id", "rubric_version_id", "score", "qualified",
-                                         "comment", "created_at", "updated_at", "version"], reviews)
-    _bulk(conn, ReviewResult.__table__, ["review_id", "criterion_id", "result", "suggested"], results)
     ctx.report("qa reviews", 1, 1)
 
     # disputes: a few on recent unqualified reviews of CHAT1 (demo_agent is agent 1)
@@ -345,27 +350,24 @@ def seed(ctx: SeedContext) -> None:
         conn.execute(insert(Dispute), disputes)
 
     # a calibration session: eight reviewed chats, three reviewers scoring blind
-    if len(reviewers) >= 3 and reviews:
+    if len(reviewers) >= 3 and cal_candidates:
         creator = lead or reviewers[0]
         sid = conn.execute(insert(CalibrationSession).values(
             name="月度校准 " + (ctx.today - timedelta(days=7)).strftime("%Y-%m-%d"), created_by=creator,
             created_at=datetime.combine(ctx.today - timedelta(days=7), time(2)),
             rubric_version_id=rub.id, closed_at=None).returning(CalibrationSession.id)).scalar_one()
-        day_reviews = [r for r in reviews if r[5] == ctx.today - timedelta(days=8)] or reviews
         # half unqualified, half qualified, so that every verdict occurs and kappa is defined
-        picks = [r for r in day_reviews if not r[9]][:4] + [r for r in day_reviews if r[9]][:4]
+        picked = [c for c in cal_candidates if not c[0][9]][:4] + [c for c in cal_candidates if c[0][9]][:4]
+        picks = [row for row, _ in picked]
         conn.execute(insert(CalibrationItem), [{"session_id": sid, "chat_id": r[3]} for r in picks])
         cal_reviewers = reviewers[:3]
         conn.execute(insert(CalibrationReviewer), [{"session_id": sid, "user_id": u} for u in cal_reviewers])
         rows, rres = [], []
         next_rid = review_id
-        res_by_review = defaultdict(dict)
-        for rid_, cid_, result, _ in results:
-            if rid_ in {p[0] for p in picks}:
-                res_by_review[rid_][cid_] = result
+        res_by_review = {row[0]: res for row, res in picked}
         for p in picks:
             for u in cal_reviewers:
-                res = {c.code: res_by_review[p[0]].get(c.id, "pass") for c in rub.criteria}
+                res = dict(res_by_review[p[0]])
                 for c in rub.criteria:
                     if rng.random() < 0.04:
                         res[c.code] = "fail" if res[c.code] == "pass" else "pass"
