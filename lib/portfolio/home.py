@@ -23,7 +23,7 @@ def rm_section(engine: Engine, user: CurrentUser) -> None:
     if user.has("manager"):
         return  # the manager's section covers every book
     try:
-        scope, a, r, tz = svc.context(engine, user)
+        scope, a, r, tz = svc.context(engine, user, stop=False)
     except ScopeError as exc:
         st.warning(t(str(exc)))
         return

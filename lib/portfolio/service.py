@@ -23,17 +23,27 @@ from lib.portfolio import client as client_q
 from lib.portfolio import performance as perf_q
 from lib.portfolio import queries as q
 from lib.portfolio import rules
-from lib.portfolio.scope import Scope, bank_today, scope_for, show_phone, to_local
+from lib.portfolio.scope import Scope, ScopeError, bank_today, scope_for, show_phone, to_local
 
 CACHE_TTL_S = 60
 CACHE_MAX = 256
 
 
-def context(engine: Engine, user: CurrentUser) -> tuple[Scope, q.AsOf, q.Rules, str]:
-    """The viewer's scope, the dates, the flag settings and the time zone for one run of a page."""
+def context(engine: Engine, user: CurrentUser, *, stop: bool = True) -> tuple[Scope, q.AsOf, q.Rules, str]:
+    """The viewer's scope, the dates, the flag settings and the time zone for one run of a page.
+
+    A user without a book (an RM login not linked to an RM record) gets one sentence and no data
+    (``stop``), or the ScopeError (for a home section, which must not stop the home page).
+    """
     s = settings_mod.load(engine)
     tz = s["ui.timezone"]
-    scope = scope_for(user)
+    try:
+        scope = scope_for(user)
+    except ScopeError as exc:
+        if not stop:
+            raise
+        st.error(t(str(exc)))
+        st.stop()
     return scope, as_of(engine, bank_today(tz)), q.load_rules(engine), tz
 
 

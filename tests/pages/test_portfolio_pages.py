@@ -102,3 +102,14 @@ def test_dinner_without_report_is_refused(demo_db):
     assert "宴请须填写宴请对象。" in out and "宴请须填写宴请目的。" in out
     with demo_db.connect() as c:
         assert c.execute(select(Contact.id).where(Contact.summary == "dinner")).first() is None
+
+
+def test_rm_login_without_rm_record_sees_no_clients(demo_db):
+    from lib import auth
+
+    auth.create_user(demo_db, "rm_nobook", "no-book-123", ["rm"])
+    for key in ("portfolio_book", "portfolio_client"):
+        at = _run(demo_db, policy.PAGE_BY_KEY[key], "rm_nobook", {"client": "1"})
+        assert not at.exception
+        assert "not linked to an RM record" in texts(at)
+        assert not at.dataframe
