@@ -163,7 +163,12 @@ def _as_date(v) -> date:
 
 def _complaint_facts(conn: Connection, *, ids: list[int] | None = None, start: date | None = None,
                      end: date | None = None) -> None:
-    """Recompute kpi_complaint_facts for the given complaints (or those accepted in a range, or all)."""
+    """Recompute kpi_complaint_facts for the given complaints (or those accepted in a range, or all).
+
+    On time or late is what the complaints area froze at the first reply and first follow-up
+    (``reply_on_time``, ``follow_up_on_time``: a reply exactly at the deadline is on time, as
+    ``lib.complaints.clocks.on_time`` says); without a frozen verdict the stored deadlines decide.
+    """
     off = tz_offset_minutes(str(setting(conn, "ui.timezone")))
     day = local_date(conn, "c.accepted_at", off)
     where, params, expanding = ["c.subject_agent_id IS NOT NULL"], {}, ()
@@ -191,12 +196,16 @@ def _complaint_facts(conn: Connection, *, ids: list[int] | None = None, start: d
         INSERT INTO kpi_complaint_facts (complaint_id, agent_id, day, reply_state, reply_due_at, fu_state,
                                          follow_up_due_at, outcome)
         SELECT c.id, c.subject_agent_id, {day},
-               CASE WHEN c.replied_at IS NOT NULL AND (c.reply_due_at IS NULL OR c.replied_at <= c.reply_due_at)
+               CASE WHEN c.reply_on_time IS TRUE THEN 'on_time'
+                    WHEN c.reply_on_time IS FALSE THEN 'late'
+                    WHEN c.replied_at IS NOT NULL AND (c.reply_due_at IS NULL OR c.replied_at <= c.reply_due_at)
                         THEN 'on_time'
                     WHEN c.replied_at IS NOT NULL THEN 'late'
                     WHEN c.reply_due_at IS NULL THEN 'none' ELSE 'open' END,
                c.reply_due_at,
-               CASE WHEN c.replied_at IS NULL THEN 'none'
+               CASE WHEN c.follow_up_on_time IS TRUE THEN 'on_time'
+                    WHEN c.follow_up_on_time IS FALSE THEN 'late'
+                    WHEN c.replied_at IS NULL THEN 'none'
                     WHEN c.followed_up_at IS NOT NULL
                          AND (c.follow_up_due_at IS NULL OR c.followed_up_at <= c.follow_up_due_at) THEN 'on_time'
                     WHEN c.followed_up_at IS NOT NULL THEN 'late'

@@ -46,7 +46,8 @@ def raw_rollups(engine) -> tuple[dict, dict, dict]:
             counts[(a, _d(d))]["unqualified"] += 0 if q else 1
         complaints = conn.execute(text(
             "SELECT subject_agent_id, accepted_at, reply_due_at, replied_at, follow_up_due_at, followed_up_at, "
-            "follow_up_outcome FROM complaints WHERE subject_agent_id IS NOT NULL")).all()
+            "follow_up_outcome, reply_on_time, follow_up_on_time FROM complaints "
+            "WHERE subject_agent_id IS NOT NULL")).all()
         for a, d, score in conn.execute(text("SELECT agent_id, sent_on, score FROM surveys")):
             c = counts[(a, _d(d))]
             if score is not None:
@@ -97,20 +98,26 @@ def raw_rollups(engine) -> tuple[dict, dict, dict]:
             c["tracked_chats"] += 1
             c["resolving_chats"] += 1 if resolving[cid] else 0
 
-    for a, acc, r_due, replied, f_due, followed, outcome in complaints:
+    for a, acc, r_due, replied, f_due, followed, outcome, r_ok, f_ok in complaints:
         acc, r_due, replied, f_due, followed = map(_ts, (acc, r_due, replied, f_due, followed))
         c = counts[(a, (acc + timedelta(hours=8)).date())]  # Asia/Shanghai, no daylight saving
         c["complaints"] += 1
-        if replied is not None:
+        # the verdict the complaints area froze at the first reply / follow-up, else the deadlines
+        if r_ok is not None:
+            c["reply_on_time" if r_ok else "reply_late"] += 1
+        elif replied is not None:
             c["reply_on_time" if r_due is None or replied <= r_due else "reply_late"] += 1
-            if followed is not None:
-                c["fu_on_time" if f_due is None or followed <= f_due else "fu_late"] += 1
-                c["fu_satisfied"] += 1 if outcome == "satisfied" else 0
-                c["fu_reached"] += 1 if outcome in ("satisfied", "not_satisfied") else 0
-            elif f_due is not None:
-                c["fu_open"] += 1
         elif r_due is not None:
             c["reply_open"] += 1
+        if f_ok is not None:
+            c["fu_on_time" if f_ok else "fu_late"] += 1
+        elif replied is not None and followed is not None:
+            c["fu_on_time" if f_due is None or followed <= f_due else "fu_late"] += 1
+        elif replied is not None and f_due is not None:
+            c["fu_open"] += 1
+        if followed is not None:
+            c["fu_satisfied"] += 1 if outcome == "satisfied" else 0
+            c["fu_reached"] += 1 if outcome in ("satisfied", "not_satisfied") else 0
     return counts, hist, frt
 
 
