@@ -6,7 +6,7 @@ import streamlit as st
 from lib import settings as settings_mod
 from lib.guard import require_page
 from lib.i18n import t
-from lib.qa import cached, reviews
+from lib.qa import cached, checks_db, reviews
 from lib.qa import rubric as rubric_mod
 from lib.qa import ui as qa_ui
 from lib.qa.common import QAError
@@ -73,6 +73,9 @@ with left:
     qa_ui.transcript(engine, s["chat_id"])
 with right:
     qa_ui.checks_panel(view["check"])
+    if st.button(t("qa.wb.recheck"), key=f"qa_wb_recheck_{sample_id}", icon=":material/refresh:"):
+        checks_db.recheck_chat(engine, s["chat_id"])
+        st.rerun()
     rub = rubric_mod.current(engine)
     submitted, results, comment = qa_ui.rubric_form(rub, f"qa_wb_{sample_id}", view["suggestions"],
                                                     t("qa.wb.submit"))

@@ -77,6 +77,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "qa.wb.no_messages": ("没有消息。", "No messages."),
     "qa.wb.wait": ("等待 {s} 秒", "waited {s} s"),
     "qa.wb.slow": ("超时", "slow"),
+    "qa.wb.recheck": ("按当前规则重新检查", "Re-run the checks with the current settings"),
     "qa.wb.checks": ("自动检查建议", "Automatic check suggestions"),
     "qa.wb.no_checks": ("该会话尚无自动检查结果。", "No automatic checks for this chat yet."),
     "qa.wb.check": ("检查项", "Check"),

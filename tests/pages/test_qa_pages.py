@@ -133,3 +133,21 @@ def test_admin_page_tabs_per_role(demo_db):
     sign_in_state(at, demo_db, "demo_qa")
     at.run()
     assert [t.label for t in at.tabs] == ["Import chats", "Daily sampling", "Rubric"]
+
+
+def test_workbench_reruns_the_checks_on_demand(demo_db):
+    from db.models import ChatCheck
+
+    at = page("pages/qa_workbench.py")
+    sign_in_state(at, demo_db, "demo_qa")
+    at.run()
+    sid = at.selectbox[0].value
+    with demo_db.connect() as c:
+        chat_id = c.execute(select(Sample.chat_id).where(Sample.id == sid)).scalar()
+        before = c.execute(select(ChatCheck.checked_at).where(ChatCheck.chat_id == chat_id)).scalar()
+    at.button(key=f"qa_wb_recheck_{sid}").click()
+    at.run()
+    assert not at.exception
+    with demo_db.connect() as c:
+        after = c.execute(select(ChatCheck.checked_at).where(ChatCheck.chat_id == chat_id)).scalar()
+    assert after > before
