@@ -87,7 +87,6 @@ def require_login(engine: Engine, cookie_key: str) -> auth.CurrentUser:
             creds["usernames"][username]["failed_login_attempts"] = limit
     before = {u: c["failed_login_attempts"] for u, c in creds["usernames"].items()}
 
-    language_picker()
     ended = st.session_state.get(ENDED_KEY)  # kept until the next sign-in: components may rerun the script
     if ended:
         st.info(t(f"auth.ended.{ended}") if f"auth.ended.{ended}" in _ended_keys() else t("auth.ended.revoked"))
@@ -104,32 +103,34 @@ def require_login(engine: Engine, cookie_key: str) -> auth.CurrentUser:
     if status:
         username = st.session_state["username"]
         cm = authenticator.cookie_controller.cookie_model
-        uid = auth.load_user(engine, username=username)
-        if cm.exp_date is not None and uid is not None:
-            sid = auth.start_session(engine, uid.id, username, auth.token_hash(username, cm.exp_date),
+        user = auth.load_user(engine, username=username)
+        if cm.exp_date is not None and user is not None:  # signed in through the form just now
+            sid = auth.start_session(engine, user.id, username, auth.token_hash(username, cm.exp_date),
                                      datetime.fromtimestamp(cm.exp_date, timezone.utc).replace(tzinfo=None))
-        else:
-            token = cm.token if isinstance(cm.token, dict) else {}
-            sid = auth.find_session(engine, auth.token_hash(token.get("username", ""), token.get("exp_date", 0.0)))
-            if uid is None or sid is None or auth.check_session(engine, sid):
-                # a cookie whose server session was revoked (logout, password change, idle): refuse it
-                authenticator.authentication_controller.logout()
-                try:
-                    authenticator.cookie_controller.delete_cookie()
-                except Exception:
-                    pass
-                st.info(t("auth.ended.revoked"))
-                st.stop()
-        st.session_state[AUTH_KEY] = {"user_id": uid.id, "session_id": sid}
-        st.session_state.pop(ENDED_KEY, None)
-        set_language(uid.language if uid.language in LANGUAGES else current_language())
-        if cm.exp_date is None:
+            _signed_in(user, sid)
+            # No rerun here: the cookie component must reach the browser to store the
+            # cookie; it reruns the script itself once the cookie is written.
+            st.success(t("auth.signed_in"))
+            st.button(t("auth.continue"), key="after_login")
+            st.stop()
+        token = cm.token if isinstance(cm.token, dict) else {}
+        sid = auth.find_session(engine, auth.token_hash(token.get("username", ""), token.get("exp_date", 0.0)))
+        if user is None or sid is None or auth.check_session(engine, sid):
+            # a cookie whose server session was revoked (logout, password change, idle): refuse it
+            authenticator.authentication_controller.logout()
+            try:
+                authenticator.cookie_controller.delete_cookie()
+            except Exception:  # noqa: BLE001 - the server-side refusal is what counts
+                pass
+            _clear()
+            st.session_state["logout"] = True
+            st.session_state[ENDED_KEY] = "revoked"
             st.rerun()
-        # No rerun here: the cookie component must reach the browser to store the
-        # cookie; it reruns the script itself once the cookie is written.
-        st.success(t("auth.signed_in"))
-        st.button(t("auth.continue"), key="after_login")
-    elif status is False:
+        # signed in by a live cookie: go on in this same run, so that the page the
+        # browser asked for (a deep link) is the one st.navigation opens
+        _signed_in(user, sid)
+        return user
+    if status is False:
         for username, count in before.items():
             if creds["usernames"][username]["failed_login_attempts"] > count:
                 if auth.record_failed_attempt(engine, username):
@@ -137,7 +138,14 @@ def require_login(engine: Engine, cookie_key: str) -> auth.CurrentUser:
         st.error(locked_msg or t("auth.bad_credentials"))
     elif locked_msg:
         st.error(locked_msg)
+    language_picker()
     st.stop()
+
+
+def _signed_in(user: auth.CurrentUser, session_id: int) -> None:
+    st.session_state[AUTH_KEY] = {"user_id": user.id, "session_id": session_id}
+    st.session_state.pop(ENDED_KEY, None)
+    set_language(user.language if user.language in LANGUAGES else current_language())
 
 
 def _ended_keys() -> set[str]:

@@ -60,3 +60,13 @@ def download_buttons(df: pd.DataFrame, name: str, key: str, on_download=None) ->
     c2.download_button(t("ui.download_xlsx"), to_xlsx_bytes(df, name), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                        on_click=on_download or "ignore", icon=":material/table:")
+
+
+def page_link(container, spec) -> None:
+    """A link to a policy page; plain text when the page is served without app.py's navigation."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        container.page_link(spec.file, label=t(spec.title_key), icon=spec.icon)
+    except StreamlitAPIException:
+        container.markdown(f"{t(spec.title_key)}")

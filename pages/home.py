@@ -5,7 +5,7 @@ import streamlit as st
 from lib import home, policy
 from lib.guard import require_page
 from lib.i18n import t
-from lib.ui import role_label
+from lib.ui import page_link, role_label
 
 engine, user = require_page("home")
 
@@ -19,4 +19,4 @@ for draw in sections:
 st.subheader(t("home.my_pages"))
 cols = st.columns(3)
 for i, spec in enumerate(p for p in policy.pages_for(user.roles) if p.key != "home"):
-    cols[i % 3].page_link(spec.file, label=t(spec.title_key), icon=spec.icon)
+    page_link(cols[i % 3], spec)

@@ -72,3 +72,12 @@ def test_saved_cookie_is_refused_after_sign_out(live_server, browser):
     p3.get_by_role("textbox", name="用户名").wait_for()
     assert p3.get_by_test_id("stSidebar").get_by_text("demo_agent", exact=True).count() == 0
     thief.close()
+
+
+def test_a_deep_link_opens_its_page_for_a_signed_in_browser(live_server, browser_page):
+    page = browser_page
+    login(page, live_server.url, "demo_admin")
+    wait_idle(page)
+    page.wait_for_timeout(1000)  # the cookie is written after the sign-in run
+    page.goto(live_server.url + "/audit")
+    page.get_by_role("heading", name="审计日志").wait_for()
