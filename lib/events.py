@@ -13,10 +13,8 @@ Events:
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 _LISTENERS: dict[str, list[Callable]] = defaultdict(list)
 LISTENER_MODULES = ("lib.kpis.rollups",)
@@ -32,10 +30,9 @@ def _load() -> None:
     global _LOADED
     if _LOADED:
         return
-    for mod in LISTENER_MODULES:
-        pkg = mod.rsplit(".", 1)[0]
-        if importlib.util.find_spec(pkg) is not None and importlib.util.find_spec(mod) is not None:
-            importlib.import_module(mod)
+    from lib.areas import import_present
+
+    import_present(LISTENER_MODULES)
     _LOADED = True
 
 

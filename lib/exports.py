@@ -6,8 +6,6 @@ more named tables. The writer neutralises spreadsheet formulas in every cell.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +33,9 @@ def register(report: Report) -> None:
 
 
 def load_all() -> dict[str, Report]:
-    for mod in AREA_EXPORT_MODULES:
-        pkg = mod.rsplit(".", 1)[0]
-        if importlib.util.find_spec(pkg) is not None and importlib.util.find_spec(mod) is not None:
-            importlib.import_module(mod)
+    from lib.areas import import_present
+
+    import_present(AREA_EXPORT_MODULES)
     return REPORTS
 
 

@@ -34,11 +34,7 @@ def _load_areas() -> None:
     global _LOADED
     if _LOADED:
         return
-    import importlib
-    import importlib.util
+    from lib.areas import import_present
 
-    for mod in AREA_HOME_MODULES:
-        pkg = mod.rsplit(".", 1)[0]
-        if importlib.util.find_spec(pkg) is not None and importlib.util.find_spec(mod) is not None:
-            importlib.import_module(mod)
+    import_present(AREA_HOME_MODULES)
     _LOADED = True

@@ -46,3 +46,10 @@ def test_every_download_key_is_checked_somewhere_and_known():
 def test_readme_shows_the_policy_table():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert policy.markdown_table() in readme, "README's access table differs from lib/policy.py"
+
+
+def test_readme_shows_a_screenshot_of_every_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in policy.PAGES:
+        shot = f"docs/screenshots/{spec.key}.png"
+        assert shot in readme and (ROOT / shot).is_file(), shot
