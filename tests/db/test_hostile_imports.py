@@ -66,9 +66,9 @@ BAD_CHAT_LINES = [
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
 @pytest.mark.usefixtures("empty_db")
 def test_chat_import_refuses_whole_or_takes_exactly_the_good_lines(empty_db, good, bad, positions, encoding):
-    from lib.qa.importer import import_chats
-
     import uuid
+
+    from lib.qa.importer import import_chats
 
     tag = uuid.uuid4().hex[:6]  # the database lives across examples; ids must not repeat
     lines = [(good_chat(i, g).replace('"hyp-', f'"hyp-{tag}-'), True) for i, g in enumerate(good)] + [(b, False) for b in bad]
