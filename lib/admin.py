@@ -72,7 +72,7 @@ def _audit_filter(action: str | None = None, username: str | None = None, entity
                   start: datetime | None = None, end: datetime | None = None):
     conds = []
     if action:
-        conds.append(AuditLog.action.like(f"{action}%"))
+        conds.append(AuditLog.action.startswith(action, autoescape=True))
     if username:
         conds.append(AuditLog.username == username)
     if entity:

@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
                 login(page, url, LOGIN[role])
                 page.goto(f"{url}/{spec.url_path}")
                 wait_idle(page, 120_000)
-                page.wait_for_timeout(1500)  # charts draw after the run
+                page.wait_for_timeout(5000)  # tables and charts draw on canvas after the run
+                wait_idle(page, 120_000)
                 page.screenshot(path=str(out / f"{spec.key}.png"), full_page=True)
                 print(f"{spec.key} as {LOGIN[role]} -> docs/screenshots/{spec.key}.png", flush=True)
                 ctx.close()

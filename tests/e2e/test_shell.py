@@ -81,3 +81,13 @@ def test_a_deep_link_opens_its_page_for_a_signed_in_browser(live_server, browser
     page.wait_for_timeout(1000)  # the cookie is written after the sign-in run
     page.goto(live_server.url + "/audit")
     page.get_by_role("heading", name="审计日志").wait_for()
+
+
+def test_a_refused_page_opened_by_its_url_is_not_shown(live_server, browser_page):
+    page = browser_page
+    login(page, live_server.url, "demo_agent")
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.goto(live_server.url + "/audit")  # an administrator's page
+    page.get_by_role("heading", name="您好，演示客服").wait_for()  # falls back to the agent's home
+    assert page.get_by_role("heading", name="审计日志").count() == 0
