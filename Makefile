@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
+# two workers: the machines have two cores; each worker seeds its own demo database once
+PYTEST_ARGS ?= -n auto -rf
 
 .PHONY: setup run test test-sqlite test-postgresql bench lint
 

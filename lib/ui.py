@@ -62,11 +62,17 @@ def download_buttons(df: pd.DataFrame, name: str, key: str, on_download=None) ->
                        on_click=on_download or "ignore", icon=":material/table:")
 
 
-def page_link(container, spec) -> None:
-    """A link to a policy page; plain text when the page is served without app.py's navigation."""
+def page_link(container, spec, label: str | None = None) -> None:
+    """A link to a policy page (a PageSpec or its key); plain text when the page is served
+    without app.py's navigation (Streamlit's pages/ folder, or AppTest's reruns)."""
     from streamlit.errors import StreamlitAPIException
 
+    from lib.policy import PAGE_BY_KEY
+
+    if isinstance(spec, str):
+        spec = PAGE_BY_KEY[spec]
+    label = label or t(spec.title_key)
     try:
-        container.page_link(spec.file, label=t(spec.title_key), icon=spec.icon)
+        container.page_link(spec.file, label=label, icon=spec.icon)
     except StreamlitAPIException:
-        container.markdown(f"{t(spec.title_key)}")
+        container.markdown(label)

@@ -72,3 +72,37 @@ DEMO_LOGINS = {
     "rm": "demo_rm",
     "agent": "demo_agent",
 }
+
+
+def run_session(db_url: str, username: str, role: str, rounds: int = 2) -> dict:
+    """One user's session opening each of their pages ``rounds`` times (for the load test,
+    run in its own process: AppTest patches process-wide state and is not thread-safe)."""
+    import os
+    import time
+
+    from lib import policy
+    from lib.db import engine_for
+
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DASHBOARD_LOGIN_SLEEP", "0")
+    engine = engine_for(db_url)
+    first = app()
+    user = sign_in_state(first, engine, username)
+    first.run(timeout=180)
+    auth_state = dict(first.session_state["_auth"])
+    times, problems = [], []
+    for _ in range(rounds):
+        for spec in policy.pages_for({role}):
+            at = page(spec.file)
+            at.session_state["_auth"] = dict(auth_state)
+            at.session_state["lang"] = "en"
+            t0 = time.perf_counter()
+            at.run(timeout=180)
+            times.append(time.perf_counter() - t0)
+            if at.exception:
+                problems.append(f"{spec.key}: {at.exception[0].value[:200]}")
+            if at.session_state["_auth"]["user_id"] != user.id:
+                problems.append(f"{spec.key}: session now belongs to user {at.session_state['_auth']['user_id']}")
+            shown = texts(at)
+            problems += [f"{spec.key}: shows {o}" for o in DEMO_LOGINS.values() if o != username and f"`{o}`" in shown]
+    return {"username": username, "times": times, "problems": problems}

@@ -9,6 +9,7 @@ from lib import home
 from lib import settings as settings_mod
 from lib.i18n import t
 from lib.qa.common import bank_today
+from lib.ui import page_link
 
 
 def _month(engine) -> str:
@@ -23,7 +24,7 @@ def qa_queue(engine, user) -> None:
     a, b = st.columns(2)
     a.metric(t("qa.home.pending"), c["pending"])
     b.metric(t("qa.home.overdue"), c["overdue"])
-    st.page_link("pages/qa_workbench.py", label=t("qa.home.open_workbench"), icon=":material/rate_review:")
+    page_link(st, "qa_workbench", label=t("qa.home.open_workbench"))
 
 
 def agent_month(engine, user) -> None:
@@ -49,7 +50,7 @@ def lead_disputes(engine, user) -> None:
     n = disputes.open_count(engine, user)
     st.subheader(t("qa.home.disputes"))
     st.metric(t("qa.home.open_disputes"), n)
-    st.page_link("pages/qa_disputes.py", label=t("qa.page.disputes"), icon=":material/gavel:")
+    page_link(st, "qa_disputes")
 
 
 def manager_tiers(engine, user) -> None:
