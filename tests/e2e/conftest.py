@@ -128,7 +128,12 @@ def wait_idle(page, timeout: float = 30_000) -> None:
 
 
 def screenshot(page, name: str) -> Path:
-    out = ROOT / "docs" / "screenshots" / f"{name}.png"
+    """Save a screenshot: into docs/screenshots with UPDATE_SCREENSHOTS=1, else beside the test run."""
+    import tempfile
+
+    base = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else (
+        Path(tempfile.gettempdir()) / "dashboard-screenshots")
+    out = base / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out), full_page=True)
     return out
