@@ -295,7 +295,7 @@ def _revoke_all(conn, user_id: int, reason: str) -> None:
                  .values(revoked_at=now_utc(), revoked_reason=reason))
 
 
-def change_password(engine: Engine, user_id: int, current: str, new: str, *, demo: bool = False) -> None:
+def change_password(engine: Engine, user_id: int, current: str, new: str) -> None:
     """Change a password after checking the current one; every session of the user is revoked."""
     with engine.connect() as conn:
         row = conn.execute(select(User.username, User.password_hash).where(User.id == user_id)).first()
@@ -303,7 +303,7 @@ def change_password(engine: Engine, user_id: int, current: str, new: str, *, dem
         raise AuthError("The current password is not right.")
     if new == current:
         raise AuthError("The new password must differ from the current one.")
-    validate_new_password(new, demo=False)
+    validate_new_password(new)
     with engine.begin() as conn:
         conn.execute(update(User).where(User.id == user_id)
                      .values(password_hash=hash_password(new), password_changed_at=now_utc(), version=User.version + 1))
