@@ -60,7 +60,11 @@ class DatabaseFactory:
             return f"sqlite:///{path}"
         with self.pg.connect() as c:
             if template:
+                # PostgreSQL copies a template only while nobody is connected to it
+                self.release(template)
                 tname = make_url(template).database
+                c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": tname})
                 c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{tname}"'))
             else:
                 c.execute(text(f'CREATE DATABASE "{name}"'))
