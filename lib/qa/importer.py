@@ -157,7 +157,9 @@ def _parse_jsonl(text_: str, settings, now: datetime) -> tuple[list[Conversation
     max_text = int(settings["qa.import_max_text_chars"])
     convs: list[Conversation] = []
     issues: list[ImportIssue] = []
-    for no, raw in enumerate(text_.splitlines(), 1):
+    # JSON Lines are separated by \n only: str.splitlines would also split inside a text at
+    # U+0085, U+2028 and the like, and misnumber every line after it
+    for no, raw in enumerate(text_.split("\n"), 1):
         if not raw.strip():
             continue
         try:

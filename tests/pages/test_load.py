@@ -15,7 +15,7 @@ from tests.apptest import DEMO_LOGINS, run_session
 def test_concurrent_sessions_stay_apart(demo_db, capsys):
     url = demo_db.url.render_as_string(hide_password=False)
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=len(DEMO_LOGINS), mp_context=multiprocessing.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(max_workers=4, mp_context=multiprocessing.get_context("spawn")) as ex:
         futures = [ex.submit(run_session, url, username, role) for role, username in DEMO_LOGINS.items()]
         results = [f.result(timeout=900) for f in futures]
     wall = time.perf_counter() - t0
