@@ -80,6 +80,20 @@ class DatabaseFactory:
         if eng is not None:
             eng.dispose()
 
+    def drop(self, url: str) -> None:
+        """Remove a throwaway database now (a demo copy is ~160 MB: hundreds would fill the disk)."""
+        self.release(url)
+        if self.pg is None:
+            path = Path(make_url(url).database)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            return
+        name = make_url(url).database
+        with self.pg.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if name in self.created:
+            self.created.remove(name)
+
     def drop_all(self) -> None:
         from lib.db import dispose_all
 
@@ -135,7 +149,7 @@ def empty_db(db_factory, migrated_template, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     _reset_process_caches()
     yield engine_for(url)
-    db_factory.release(url)
+    db_factory.drop(url)
 
 
 @pytest.fixture
@@ -147,7 +161,7 @@ def demo_db(db_factory, demo_template, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     _reset_process_caches()
     yield engine_for(url)
-    db_factory.release(url)
+    db_factory.drop(url)
 
 
 def _reset_process_caches() -> None:

@@ -85,6 +85,7 @@ def live_server(db_factory, demo_template, tmp_path_factory):
     proc, url = start_server(db_url, log)
     yield LiveServer(url=url, engine=engine_for(db_url), db_url=db_url, proc=proc, log=log)
     stop_server(proc)
+    db_factory.drop(db_url)
 
 
 @pytest.fixture(scope="session")
