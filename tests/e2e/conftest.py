@@ -104,7 +104,7 @@ def browser():
 def browser_page(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = ctx.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(90_000)  # two pytest workers share two cores with the server
     yield page
     ctx.close()
 
