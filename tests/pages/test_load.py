@@ -1,23 +1,37 @@
 """Concurrent sessions on the demo data: no errors, no data crossing sessions, p95 page time reported.
 
-Each session runs in its own process (AppTest patches process-wide Streamlit state, so
-threads would race inside the test harness, not inside the app); all of them work on
-the same database at once."""
+Each session runs in its own Python process (AppTest patches process-wide Streamlit
+state, so threads would race inside the test harness, not inside the app); all of
+them work on the same database at once."""
 
-import multiprocessing
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
-from tests.apptest import DEMO_LOGINS, run_session
+from tests.apptest import DEMO_LOGINS
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = ("import json, sys; from tests.apptest import run_session; "
+        "print('RESULT ' + json.dumps(run_session(sys.argv[1], sys.argv[2], sys.argv[3])))")
 
 
 def test_concurrent_sessions_stay_apart(demo_db, capsys):
     url = demo_db.url.render_as_string(hide_password=False)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), STREAMLIT_LOGGER_LEVEL="error")
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=4, mp_context=multiprocessing.get_context("spawn")) as ex:
-        futures = [ex.submit(run_session, url, username, role) for role, username in DEMO_LOGINS.items()]
-        results = [f.result(timeout=900) for f in futures]
+    procs = [subprocess.Popen([sys.executable, "-c", CODE, url, username, role], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for role, username in DEMO_LOGINS.items()]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=900)
+        line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
+        assert p.returncode == 0 and line, err[-2000:]
+        results.append(json.loads(line[len("RESULT "):]))
     wall = time.perf_counter() - t0
     problems = [p for r in results for p in r["problems"]]
     assert problems == []
