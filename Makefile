@@ -9,7 +9,7 @@ export TEST_DATABASE_URL
 # two workers: the machines have two cores; each worker seeds its own demo database once
 PYTEST_ARGS ?= -n auto -rf
 
-.PHONY: setup run test test-sqlite test-postgresql bench lint
+.PHONY: setup browser run test test-sqlite test-postgresql bench lint
 
 $(STAMP): requirements.txt
 	$(PY) -m venv $(VENV)
@@ -24,10 +24,20 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/python -m db migrate
 	$(BIN)/python -m db seed --if-empty
+	$(BIN)/python -m db portfolio-rollup --if-stale
 	$(BIN)/python -m streamlit run app.py
 
+## Debian's chromium and CJK fonts for the browser tests (Playwright drives it; no browser download).
+## Without root or apt the browser tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	} || echo "could not install chromium: the browser tests will skip"
+
 ## make test: the whole suite on SQLite, then again on PostgreSQL (its tests skip, saying why, without a server)
-test: setup
+test: setup browser
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgresql
 
