@@ -41,7 +41,7 @@ if row is not None:
     v.goto_book(int(shown.loc[row, "rm_id"]))
 
 st.subheader(t("portfolio.charts"))
-ch = svc.charts(engine, scope, f, a)
+ch = svc.charts(engine, scope, f, a, r)
 tabs = st.tabs([t("portfolio.chart.composition"), t("portfolio.chart.trend"), t("portfolio.chart.migration"),
                 t("portfolio.chart.class_by_rm"), t("portfolio.chart.channels")])
 with tabs[0]:
@@ -65,7 +65,7 @@ if row is not None:
     v.goto_client(int(ko.loc[row, "id"]))
 
 st.subheader(t("portfolio.worse_title"))
-wl, wl_total = svc.worse_loans(engine, scope, f, a, limit=page_size)
+wl, wl_total = svc.worse_loans(engine, scope, f, a, r, limit=page_size)
 st.caption(t("portfolio.total_rows", n=wl_total))
 ev3 = st.dataframe(v.worse_loans_table(wl), hide_index=True, key="pov_wl", on_select="rerun",
                    selection_mode="single-row", column_config=v.worse_loans_columns())

@@ -47,8 +47,13 @@ class Client(Base):
     __table_args__ = (
         Index("ix_clients_rm_tier", "rm_id", "tier"),
         Index("ix_clients_acquired", "acquired_on", "acquisition_channel"),
-        # the manager's "key clients overdue for a visit" across every book
-        Index("ix_clients_tier_contact", "tier", "last_contact_at"),
+        # the live flags across every book, counted per RM from the index alone:
+        # "key clients overdue for a visit" and dormant (no transaction and no contact for a while)
+        Index("ix_clients_tier_contact_rm", "tier", "last_contact_at", "rm_id", "status"),
+        Index("ix_clients_txn_contact_rm", "last_txn_on", "last_contact_at", "rm_id"),
+        # the same two flags within one book (an RM's home and book pages)
+        Index("ix_clients_rm_tier_contact", "rm_id", "tier", "last_contact_at"),
+        Index("ix_clients_rm_txn_contact", "rm_id", "last_txn_on", "last_contact_at"),
     )
 
 
@@ -167,3 +172,129 @@ class Contact(Base):
         Index("ix_contacts_rm_at", "rm_id", "occurred_at"),
         Index("ix_contacts_follow_up", "follow_up_on"),
     )
+
+
+# --- precomputed book figures (lib/portfolio/rollup.py) ---------------------------------------
+# Every figure below is derived by SQL from the tables above for one (period, period start,
+# month-end, near-limit setting); ``portfolio_rollup_state`` records which. Pages read them only
+# while that key is the current one and compute live otherwise.
+
+
+class PortfolioRollupState(Base):
+    __tablename__ = "portfolio_rollup_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    month_end: Mapped[date | None] = mapped_column(Date)
+    near_limit_pct: Mapped[int] = mapped_column(Integer)
+    clients: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PortfolioClientFigures(Base):
+    """Each client's money figures and static flags (the live ones come from ``clients``)."""
+
+    __tablename__ = "portfolio_client_figures"
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True, autoincrement=False)
+    deposits_fen: Mapped[int] = mapped_column(BigInteger)
+    loans_fen: Mapped[int] = mapped_column(BigInteger)
+    npl_fen: Mapped[int] = mapped_column(BigInteger)
+    wealth_fen: Mapped[int] = mapped_column(BigInteger)
+    credit_granted_fen: Mapped[int] = mapped_column(BigInteger)
+    credit_used_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    loan_interest_fen: Mapped[int] = mapped_column(BigInteger)
+    products: Mapped[int] = mapped_column(Integer)
+    max_dpd: Mapped[int] = mapped_column(Integer)
+    worst_class_rank: Mapped[int | None] = mapped_column(Integer)
+    past_due: Mapped[int] = mapped_column(Integer)
+    single_product: Mapped[int] = mapped_column(Integer)
+    worse_class: Mapped[int] = mapped_column(Integer)
+    near_limit: Mapped[int] = mapped_column(Integer)
+
+
+class PortfolioBookRollup(Base):
+    """Sums per book and client group (RM × tier × type × industry × rating): the overview's rows."""
+
+    __tablename__ = "portfolio_book_rollup"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # "group": one row per RM × tier × type × industry × rating; "book": per RM × tier (the others NULL),
+    # what the pages read unless a type, industry or rating filter is set
+    grain: Mapped[str] = mapped_column(String(8))
+    rm_id: Mapped[int | None] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    client_type: Mapped[str | None] = mapped_column(String(16))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    credit_rating: Mapped[str | None] = mapped_column(String(8))
+    clients: Mapped[int] = mapped_column(Integer)
+    new_clients: Mapped[int] = mapped_column(Integer)
+    deposits_fen: Mapped[int] = mapped_column(BigInteger)
+    loans_fen: Mapped[int] = mapped_column(BigInteger)
+    npl_fen: Mapped[int] = mapped_column(BigInteger)
+    wealth_fen: Mapped[int] = mapped_column(BigInteger)
+    credit_granted_fen: Mapped[int] = mapped_column(BigInteger)
+    credit_used_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    loan_interest_fen: Mapped[int] = mapped_column(BigInteger)
+    products: Mapped[int] = mapped_column(Integer)
+    single_product: Mapped[int] = mapped_column(Integer)
+    past_due: Mapped[int] = mapped_column(Integer)
+    worse_class: Mapped[int] = mapped_column(Integer)
+    near_limit: Mapped[int] = mapped_column(Integer)
+    loans_pass_fen: Mapped[int] = mapped_column(BigInteger)
+    loans_special_mention_fen: Mapped[int] = mapped_column(BigInteger)
+    loans_substandard_fen: Mapped[int] = mapped_column(BigInteger)
+    loans_doubtful_fen: Mapped[int] = mapped_column(BigInteger)
+    loans_loss_fen: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_portfolio_book_rollup_grain_rm", "grain", "rm_id"),)
+
+
+class PortfolioBookBalances(Base):
+    """Month-end balances and income per book, client group and product category (composition, trend)."""
+
+    __tablename__ = "portfolio_book_balances"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # "group": one row per RM × tier × type × industry × rating; "book": per RM × tier (the others NULL),
+    # what the pages read unless a type, industry or rating filter is set
+    grain: Mapped[str] = mapped_column(String(8))
+    rm_id: Mapped[int | None] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    client_type: Mapped[str | None] = mapped_column(String(16))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    credit_rating: Mapped[str | None] = mapped_column(String(8))
+    as_of: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(16))
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_portfolio_book_balances_grain_asof", "grain", "as_of"),)
+
+
+class PortfolioBookMigration(Base):
+    """Loans by class at the period's start × class now, per book and client group (the migration matrix)."""
+
+    __tablename__ = "portfolio_book_migration"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # "group": one row per RM × tier × type × industry × rating; "book": per RM × tier (the others NULL),
+    # what the pages read unless a type, industry or rating filter is set
+    grain: Mapped[str] = mapped_column(String(8))
+    rm_id: Mapped[int | None] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(16))
+    client_type: Mapped[str | None] = mapped_column(String(16))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    credit_rating: Mapped[str | None] = mapped_column(String(8))
+    from_class: Mapped[str] = mapped_column(String(16))
+    to_class: Mapped[str] = mapped_column(String(16))
+    loans: Mapped[int] = mapped_column(Integer)
+    outstanding_fen: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_portfolio_book_migration_grain", "grain"),)
+
+
+class PortfolioWorseLoan(Base):
+    """Loans now in a worse class than at the period's start, with that start class."""
+
+    __tablename__ = "portfolio_worse_loans"
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), primary_key=True, autoincrement=False)
+    from_class: Mapped[str] = mapped_column(String(16))

@@ -49,7 +49,7 @@ def manager_section(engine: Engine, user: CurrentUser) -> None:
     scope, a, r, tz = svc.context(engine, user)
     st.subheader(t("portfolio.home.manager_title"))
     ko, ko_total = svc.key_overdue(engine, scope, q.Filters(), a, r, limit=HOME_ROWS)
-    wl, wl_total = svc.worse_loans(engine, scope, q.Filters(), a, limit=HOME_ROWS)
+    wl, wl_total = svc.worse_loans(engine, scope, q.Filters(), a, r, limit=HOME_ROWS)
     c = st.columns(2)
     c[0].metric(t("portfolio.key_overdue_title"), ko_total)
     c[1].metric(t("portfolio.worse_title"), wl_total)

@@ -30,17 +30,24 @@ MEASURES: dict[str, tuple[str, str, float, bool]] = {
 }
 
 
-def interest_collected(engine: Engine, scope: Scope, a: queries.AsOf) -> pd.DataFrame:
+def interest_collected(engine: Engine, scope: Scope, a: queries.AsOf, r: queries.Rules | None = None, *,
+                       use_rollup: bool | None = None) -> pd.DataFrame:
     """Interest collected on loans per RM in the period (month-end income rows of loan holdings)."""
     B, H, P, C = Balance.__table__, Holding.__table__, Product.__table__, Client.__table__
-    q = (
-        select(C.c.rm_id, func.sum(B.c.interest_income_fen).label("interest_collected_fen"))
-        .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
-                     .join(C, C.c.id == B.c.client_id))
-        .where(scope_condition(scope, C), P.c.category == "loan", B.c.as_of >= a.period_start, B.c.as_of <= a.today)
-        .group_by(C.c.rm_id)
-    )
     with engine.connect() as conn:
+        if r is not None and queries._use_rollup(conn, a, r, use_rollup):
+            BR = queries.BR
+            q = (select(BR.c.rm_id, func.sum(BR.c.loan_interest_fen).label("interest_collected_fen"))
+                 .where(*queries.rollup_conditions(BR, scope)).group_by(BR.c.rm_id))
+        else:
+            q = (
+                select(C.c.rm_id, func.sum(B.c.interest_income_fen).label("interest_collected_fen"))
+                .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
+                             .join(C, C.c.id == B.c.client_id))
+                .where(scope_condition(scope, C), P.c.category == "loan", B.c.as_of >= a.period_start,
+                       B.c.as_of <= a.today)
+                .group_by(C.c.rm_id)
+            )
         rows = conn.execute(q).all()
     return pd.DataFrame(rows, columns=["rm_id", "interest_collected_fen"])
 
@@ -62,16 +69,17 @@ def visits_made(engine: Engine, scope: Scope, a: queries.AsOf) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rm_id", "visits"])
 
 
-def performance(engine: Engine, scope: Scope, f: queries.Filters, a: queries.AsOf, r: queries.Rules) -> pd.DataFrame:
+def performance(engine: Engine, scope: Scope, f: queries.Filters, a: queries.AsOf, r: queries.Rules, *,
+                use_rollup: bool | None = None) -> pd.DataFrame:
     """One row per RM: actual, target and attainment (share, 1.0 = met) per measure, ordered by grade."""
     targets = settings_mod.load(engine)["portfolio.targets"]
-    ov = queries.overview(engine, scope, f, a, r)
+    ov = queries.overview(engine, scope, f, a, r, use_rollup=use_rollup)
     if ov.empty:
         return pd.DataFrame(columns=performance_columns())
     df = ov[["rm_id", "rm_name", "grade", "branch", "clients", "deposits_fen", "loans_fen", "new_clients", "fee_fen",
              "npl_ratio"]].copy()
     df["npl_pct"] = (df["npl_ratio"].fillna(0.0) * 100).astype("float64")
-    df = df.merge(interest_collected(engine, scope, a), on="rm_id", how="left")
+    df = df.merge(interest_collected(engine, scope, a, r, use_rollup=use_rollup), on="rm_id", how="left")
     df = df.merge(visits_made(engine, scope, a), on="rm_id", how="left")
     df[["interest_collected_fen", "visits"]] = df[["interest_collected_fen", "visits"]].fillna(0).astype("int64")
     for m, (col, tkey, div, lower) in MEASURES.items():

@@ -24,6 +24,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -35,6 +37,12 @@ from db.models import (
     Holding,
     Loan,
     LoanClassification,
+    PortfolioBookBalances,
+    PortfolioBookMigration,
+    PortfolioBookRollup,
+    PortfolioClientFigures,
+    PortfolioRollupState,
+    PortfolioWorseLoan,
     Product,
     RelationshipManager,
 )
@@ -51,6 +59,18 @@ LC = LoanClassification.__table__
 CL = CreditLine.__table__
 CT = Contact.__table__
 RM = RelationshipManager.__table__
+# precomputed book figures (lib/portfolio/rollup.py builds them)
+RS = PortfolioRollupState.__table__
+PCF = PortfolioClientFigures.__table__
+BR = PortfolioBookRollup.__table__
+BB = PortfolioBookBalances.__table__
+BM = PortfolioBookMigration.__table__
+WL = PortfolioWorseLoan.__table__
+BOOK_DIMS = ("rm_id", "tier", "client_type", "industry", "credit_rating")
+# the static figures of a client (everything but the flags that move with today's date)
+STATIC_FIGURES = ("deposits_fen", "loans_fen", "npl_fen", "wealth_fen", "credit_granted_fen", "credit_used_fen",
+                  "interest_fen", "fee_fen", "products", "max_dpd", "worst_class_rank", "single_product", "past_due",
+                  "worse_class", "near_limit")
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,11 @@ class Rules:
 
 
 def load_rules(engine: Engine) -> Rules:
-    s = settings_mod.load(engine)
+    return rules_from(settings_mod.load(engine))
+
+
+def rules_from(s) -> Rules:
+    """The flag settings out of a settings mapping (lib.settings.load or defaults)."""
     return Rules(
         visit_interval_days=tuple(sorted((k, int(v)) for k, v in s["portfolio.visit_interval_days"].items())),
         dormant_days=int(s["portfolio.dormant_days"]),
@@ -100,10 +124,15 @@ def load_rules(engine: Engine) -> Rules:
     )
 
 
-def as_of(engine: Engine, today: date, period: str = "quarter") -> AsOf:
+def as_of(engine_or_conn, today: date, period: str = "quarter") -> AsOf:
+    """The dates for ``today``; takes an engine or an open connection (the seed's transaction)."""
     start, _ = rules.period_bounds(today, period)
-    with engine.connect() as conn:
-        me = conn.execute(select(func.max(B.c.as_of)).where(B.c.as_of <= today)).scalar()
+    stmt = select(func.max(B.c.as_of)).where(B.c.as_of <= today)
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            me = conn.execute(stmt).scalar()
+    else:
+        me = engine_or_conn.execute(stmt).scalar()
     return AsOf(today=today, period_start=start, month_end=me, period=period)
 
 
@@ -166,8 +195,87 @@ def _dormant_expr(a: AsOf, r: Rules):
                 or_(C.c.last_txn_on.is_(None), C.c.last_txn_on < cut_d))
 
 
-def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules) -> Select:
-    """One row per client in scope: key figures and the six flags (0/1)."""
+def rollup_key(a: AsOf, r: Rules) -> tuple:
+    """What the precomputed figures depend on besides the data: the period, its start, the month-end, a setting."""
+    return (a.period, a.period_start, a.month_end, r.near_limit_pct)
+
+
+def rollup_ready(conn, a: AsOf, r: Rules) -> bool:
+    """Whether the precomputed figures were built for exactly these dates and settings."""
+    row = conn.execute(select(RS.c.period, RS.c.period_start, RS.c.month_end, RS.c.near_limit_pct)
+                       .where(RS.c.id == 1)).first()
+    return row is not None and tuple(row) == rollup_key(a, r)
+
+
+def _use_rollup(conn, a: AsOf, r: Rules, use: bool | None) -> bool:
+    """``use``: None = when ready (pages), False = always live, True = required (tests)."""
+    if use is False:
+        return False
+    ok = rollup_ready(conn, a, r)
+    if use and not ok:
+        raise RuntimeError("the portfolio rollup is not built for these dates: run python -m db portfolio-rollup")
+    return ok
+
+
+def rollup_conditions(t, scope: Scope, f: Filters | None = None) -> list:
+    """client_conditions for a rollup table ``t`` keyed by BOOK_DIMS: the grain first (per book and tier
+    unless a filter needs the client type, industry or rating), then the scope, then the filters."""
+    f = f or Filters()
+    grain = "group" if (f.industry or f.rating or f.client_type) else "book"
+    conds = [t.c.grain == grain, true() if scope.rm_id is None else t.c.rm_id == scope.rm_id]
+    if f.rm_id is not None:
+        conds.append(t.c.rm_id == f.rm_id)
+    if f.tier:
+        conds.append(t.c.tier == f.tier)
+    if f.industry:
+        conds.append(t.c.industry == f.industry)
+    if f.rating:
+        conds.append(t.c.credit_rating == f.rating)
+    if f.client_type:
+        conds.append(t.c.client_type == f.client_type)
+    if f.branch or f.grade:
+        rm_q = select(RM.c.id)
+        if f.branch:
+            rm_q = rm_q.where(RM.c.branch == f.branch)
+        if f.grade:
+            rm_q = rm_q.where(RM.c.grade == f.grade)
+        conds.append(t.c.rm_id.in_(rm_q))
+    return conds
+
+
+def _live_flags(a: AsOf, r: Rules) -> list:
+    return [
+        case((_overdue_expr(a, r), 1), else_=0).label("overdue_visit"),
+        case((_dormant_expr(a, r), 1), else_=0).label("dormant"),
+    ]
+
+
+def _client_columns() -> list:
+    return [C.c.id, C.c.client_no, C.c.name, C.c.client_type, C.c.tier, C.c.credit_rating, C.c.industry, C.c.rm_id,
+            C.c.branch, C.c.acquisition_channel, C.c.acquired_on, C.c.status, C.c.last_contact_at, C.c.last_txn_on]
+
+
+def _figures_from_rollup(scope: Scope, f: Filters | None, a: AsOf, r: Rules) -> Select:
+    """client_figures read from portfolio_client_figures: the same columns, in the same order."""
+    z = literal(0)
+    static = {k: (PCF.c[k] if k == "worst_class_rank" else func.coalesce(PCF.c[k], z)).label(k)
+              for k in STATIC_FIGURES}
+    flags = dict(zip(("overdue_visit", "dormant"), _live_flags(a, r), strict=True))
+    order = ["deposits_fen", "loans_fen", "npl_fen", "wealth_fen", "credit_granted_fen", "credit_used_fen",
+             "interest_fen", "fee_fen", "products", "max_dpd", "worst_class_rank", "overdue_visit", "dormant",
+             "single_product", "past_due", "worse_class", "near_limit"]
+    cols = _client_columns() + [static.get(k, flags.get(k)) for k in order]
+    return (select(*cols).select_from(C.outerjoin(PCF, PCF.c.client_id == C.c.id))
+            .where(*client_conditions(scope, f)))
+
+
+def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules, *, rollup: bool = False) -> Select:
+    """One row per client in scope: key figures and the six flags (0/1).
+
+    ``rollup``: read the static figures from portfolio_client_figures (the caller checked
+    ``rollup_ready``) instead of computing them from balances, loans and credit lines."""
+    if rollup:
+        return _figures_from_rollup(scope, f, a, r)
     conds = client_conditions(scope, f)
     bal = (
         select(
@@ -219,9 +327,7 @@ def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules) -> Select
     )
     z = literal(0)
     n_prod = func.coalesce(prods.c.n, z)
-    cols = [
-        C.c.id, C.c.client_no, C.c.name, C.c.client_type, C.c.tier, C.c.credit_rating, C.c.industry, C.c.rm_id,
-        C.c.branch, C.c.acquisition_channel, C.c.acquired_on, C.c.status, C.c.last_contact_at, C.c.last_txn_on,
+    cols = _client_columns() + [
         func.coalesce(bal.c.dep, z).label("deposits_fen"),
         func.coalesce(lo.c.out, z).label("loans_fen"),
         func.coalesce(lo.c.npl, z).label("npl_fen"),
@@ -233,8 +339,7 @@ def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules) -> Select
         n_prod.label("products"),
         func.coalesce(lo.c.dpd, z).label("max_dpd"),
         lo.c.worst.label("worst_class_rank"),
-        case((_overdue_expr(a, r), 1), else_=0).label("overdue_visit"),
-        case((_dormant_expr(a, r), 1), else_=0).label("dormant"),
+        *_live_flags(a, r),
         case((n_prod == 1, 1), else_=0).label("single_product"),
         case((func.coalesce(lo.c.dpd, z) > 0, 1), else_=0).label("past_due"),
         case((func.coalesce(lo.c.worse, z) == 1, 1), else_=0).label("worse_class"),
@@ -256,9 +361,15 @@ _TIER_ORDER = {t: i for i, t in enumerate(rules.TIERS)}
 
 def book_page(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, flag: str | None = None,
               search: str | None = None, sort: str = "tier", descending: bool = False, limit: int = 50,
-              offset: int = 0) -> tuple[pd.DataFrame, int]:
+              offset: int = 0, use_rollup: bool | None = None) -> tuple[pd.DataFrame, int]:
     """One page of a book's clients with figures and flags, and the total matching."""
-    figs = client_figures(scope, f, a, r).subquery("figs")
+    with engine.connect() as conn:
+        return _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offset,
+                          _use_rollup(conn, a, r, use_rollup))
+
+
+def _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offset, rollup):
+    figs = client_figures(scope, f, a, r, rollup=rollup).subquery("figs")
     q = select(figs)
     if flag:
         if flag not in rules.FLAG_NAMES:
@@ -277,18 +388,18 @@ def book_page(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, fl
     else:
         col = figs.c[sort]
         order = [col.desc() if descending else col.asc()]
-    with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = conn.execute(q.order_by(*order, figs.c.id).limit(limit).offset(offset)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    rows = conn.execute(q.order_by(*order, figs.c.id).limit(limit).offset(offset)).mappings().all()
     return _frame(rows, figs), total
 
 
-def book_all(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> pd.DataFrame:
+def book_all(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *,
+             use_rollup: bool | None = None) -> pd.DataFrame:
     """A whole book (for the download). Requires one RM's book: never every client at once."""
     if f.rm_id is None and scope.rm_id is None:
         raise ValueError("a download is one book: choose an RM")
-    figs = client_figures(scope, f, a, r).subquery("figs")
     with engine.connect() as conn:
+        figs = client_figures(scope, f, a, r, rollup=_use_rollup(conn, a, r, use_rollup)).subquery("figs")
         rows = conn.execute(select(figs).order_by(figs.c.id)).mappings().all()
     return _frame(rows, figs)
 
@@ -297,58 +408,48 @@ def _frame(rows, sel) -> pd.DataFrame:
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in sel.c])
 
 
-def flag_counts(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> dict[str, int]:
-    figs = client_figures(scope, f, a, r).subquery("figs")
-    q = select(func.count().label("clients"), *[func.coalesce(func.sum(figs.c[k]), 0).label(k) for k in rules.FLAG_NAMES])
+def flag_counts(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *,
+                use_rollup: bool | None = None) -> dict[str, int]:
     with engine.connect() as conn:
+        if _use_rollup(conn, a, r, use_rollup):
+            return _flag_counts_rollup(conn, scope, f, a, r)
+        figs = client_figures(scope, f, a, r).subquery("figs")
+        q = select(func.count().label("clients"),
+                   *[func.coalesce(func.sum(figs.c[k]), 0).label(k) for k in rules.FLAG_NAMES])
         row = conn.execute(q).mappings().one()
     return {k: int(v or 0) for k, v in row.items()}
 
 
+def _flag_counts_rollup(conn, scope: Scope, f: Filters, a: AsOf, r: Rules) -> dict[str, int]:
+    """The static flags summed from the book rollup, overdue visit and dormant counted live."""
+    row = conn.execute(select(func.coalesce(func.sum(BR.c.clients), 0).label("clients"),
+                              *[func.coalesce(func.sum(BR.c[k]), 0).label(k) for k in _STATIC_FLAGS])
+                       .where(*rollup_conditions(BR, scope, f))).mappings().one()
+    out = {k: int(v) for k, v in row.items()}
+    cc = client_conditions(scope, f)
+    tiers = tuple(rules.TIERS)
+    out["overdue_visit"] = sum(_count_per_rm(conn, cc, key_overdue_terms(a, r, tiers),
+                                             _flag_index("overdue", scope, f)).values())
+    out["dormant"] = sum(_count_per_rm(conn, cc, dormant_terms(a, r), _flag_index("dormant", scope, f)).values())
+    return {k: out[k] for k in ("clients", *rules.FLAG_NAMES)}
+
+
 # --- the manager's overview: every book side by side -------------------------------------------
 
-def overview(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> pd.DataFrame:
+def overview(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *,
+             use_rollup: bool | None = None) -> pd.DataFrame:
     """One row per RM (aggregated in SQL, GROUP BY rm_id): the figures of §1 side by side."""
-    figs = client_figures(scope, f, a, r).subquery("figs")
-    key_tier = figs.c.tier.in_(rules.KEY_TIERS)
-    new = and_(figs.c.acquired_on >= a.period_start, figs.c.acquired_on <= a.today)
-    q = (
-        select(
-            figs.c.rm_id,
-            func.count().label("clients"),
-            *[func.sum(case((figs.c.tier == t, 1), else_=0)).label(f"tier_{t}") for t in rules.TIERS],
-            func.sum(figs.c.deposits_fen).label("deposits_fen"),
-            func.sum(figs.c.loans_fen).label("loans_fen"),
-            func.sum(figs.c.npl_fen).label("npl_fen"),
-            func.sum(figs.c.credit_granted_fen).label("credit_granted_fen"),
-            func.sum(figs.c.credit_used_fen).label("credit_used_fen"),
-            func.sum(figs.c.wealth_fen).label("wealth_fen"),
-            func.sum(figs.c.interest_fen).label("interest_fen"),
-            func.sum(figs.c.fee_fen).label("fee_fen"),
-            func.sum(figs.c.products).label("products"),
-            func.sum(case((new, 1), else_=0)).label("new_clients"),
-            func.sum(case((and_(key_tier, figs.c.overdue_visit == 1), 1), else_=0)).label("key_overdue"),
-            *[func.sum(figs.c[k]).label(k) for k in rules.FLAG_NAMES if k != "overdue_visit"],
-        )
-        .group_by(figs.c.rm_id)
-    )
     with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+        if _use_rollup(conn, a, r, use_rollup):
+            rows = _overview_rollup(conn, scope, f, a, r)
+        else:
+            rows = _overview_live(conn, scope, f, a, r)
         rms = conn.execute(select(RM.c.id, RM.c.name, RM.c.grade, RM.c.branch)).mappings().all()
-        cls = conn.execute(
-            select(C.c.rm_id, L.c.classification, func.sum(L.c.outstanding_fen).label("out"))
-            .select_from(L.join(C, C.c.id == L.c.client_id)).where(*client_conditions(scope, f))
-            .group_by(C.c.rm_id, L.c.classification)
-        ).all()
-    df = pd.DataFrame([dict(x) for x in rows])
+    df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=OVERVIEW_COLUMNS)
     rm = pd.DataFrame([dict(x) for x in rms]).rename(columns={"id": "rm_id", "name": "rm_name"})
     df = df.merge(rm, on="rm_id", how="left")
-    for c in rules.LOAN_CLASSES:
-        df[f"loans_{c}_fen"] = 0
-    for rm_id, c, out in cls:
-        df.loc[df["rm_id"] == rm_id, f"loans_{c}_fen"] = int(out or 0)
     num = [c for c in df.columns if c not in ("rm_name", "grade", "branch")]
     df[num] = df[num].fillna(0).astype("int64")
     income = df["interest_fen"] + df["fee_fen"]
@@ -357,6 +458,112 @@ def overview(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules) -> pd.
     df["products_per_client"] = (df["products"] / df["clients"].where(df["clients"] > 0)).astype("float64")
     df["npl_ratio"] = (df["npl_fen"] / df["loans_fen"].where(df["loans_fen"] > 0)).astype("float64")
     return df[OVERVIEW_COLUMNS]
+
+
+_SUMMED = ("deposits_fen", "loans_fen", "npl_fen", "credit_granted_fen", "credit_used_fen", "wealth_fen",
+           "interest_fen", "fee_fen", "products")
+_STATIC_FLAGS = ("single_product", "past_due", "worse_class", "near_limit")
+
+
+def _overview_live(conn, scope: Scope, f: Filters, a: AsOf, r: Rules) -> list[dict]:
+    figs = client_figures(scope, f, a, r).subquery("figs")
+    key_tier = figs.c.tier.in_(rules.KEY_TIERS)
+    new = and_(figs.c.acquired_on >= a.period_start, figs.c.acquired_on <= a.today)
+    q = (
+        select(
+            figs.c.rm_id,
+            func.count().label("clients"),
+            *[func.sum(case((figs.c.tier == t, 1), else_=0)).label(f"tier_{t}") for t in rules.TIERS],
+            *[func.sum(figs.c[k]).label(k) for k in _SUMMED],
+            func.sum(case((new, 1), else_=0)).label("new_clients"),
+            func.sum(case((and_(key_tier, figs.c.overdue_visit == 1), 1), else_=0)).label("key_overdue"),
+            func.sum(figs.c.dormant).label("dormant"),
+            *[func.sum(figs.c[k]).label(k) for k in _STATIC_FLAGS],
+        )
+        .group_by(figs.c.rm_id)
+    )
+    rows = {x["rm_id"]: dict(x) for x in conn.execute(q).mappings()}
+    for row in rows.values():
+        row.update({f"loans_{c}_fen": 0 for c in rules.LOAN_CLASSES})
+    cls = conn.execute(
+        select(C.c.rm_id, L.c.classification, func.sum(L.c.outstanding_fen).label("out"))
+        .select_from(L.join(C, C.c.id == L.c.client_id)).where(*client_conditions(scope, f))
+        .group_by(C.c.rm_id, L.c.classification)
+    ).all()
+    for rm_id, c, out in cls:
+        if rm_id in rows:
+            rows[rm_id][f"loans_{c}_fen"] = int(out or 0)
+    return list(rows.values())
+
+
+def key_overdue_terms(a: AsOf, r: Rules, tiers: tuple[str, ...] = rules.KEY_TIERS) -> list:
+    """"Client of one of ``tiers`` not contacted within its tier's interval" as disjoint conditions, each
+    one range of the index (tier, last_contact_at, ...): never contacted, or last contact before the cutoff."""
+    out = []
+    for t in tiers:
+        out.append(and_(C.c.tier == t, C.c.last_contact_at.is_(None)))
+        if t not in r.intervals:
+            continue  # no interval set: only a client never contacted is overdue (as _overdue_expr)
+        out.append(and_(C.c.tier == t, C.c.last_contact_at < rules.visit_cutoff(a.today, t, r.intervals)))
+    return out
+
+
+def dormant_terms(a: AsOf, r: Rules) -> list:
+    """_dormant_expr as four disjoint conditions, each one range of (last_txn_on, last_contact_at, rm_id)."""
+    cut_d = a.today - timedelta(days=r.dormant_days)
+    cut_t = datetime.combine(cut_d, datetime.min.time())
+    txn = (C.c.last_txn_on.is_(None), C.c.last_txn_on < cut_d)
+    contact = (C.c.last_contact_at.is_(None), C.c.last_contact_at < cut_t)
+    return [and_(x, y) for x in txn for y in contact]
+
+
+def key_overdue_condition(a: AsOf, r: Rules):
+    return or_(*key_overdue_terms(a, r))
+
+
+# Which index serves each live flag: across every book, or within one. SQLite is told (INDEXED BY):
+# without statistics it prefers scanning (rm_id, tier) to avoid sorting the GROUP BY, and with them it
+# picks a skip-scan; both read every client. PostgreSQL plans from its statistics.
+_FLAG_INDEX = {("overdue", False): "ix_clients_tier_contact_rm", ("overdue", True): "ix_clients_rm_tier_contact",
+               ("dormant", False): "ix_clients_txn_contact_rm", ("dormant", True): "ix_clients_rm_txn_contact"}
+
+
+def _flag_index(flag: str, scope: Scope, f: Filters | None) -> str:
+    one_book = scope.rm_id is not None or (f is not None and f.rm_id is not None)
+    return _FLAG_INDEX[(flag, one_book)]
+
+
+def _count_per_rm(conn, conds: list, terms: list, index: str) -> dict:
+    """Clients per RM matching any of the disjoint ``terms``: one index-only count per term, summed."""
+    parts = [select(C.c.rm_id, func.count().label("n")).where(*conds, term).group_by(C.c.rm_id)
+             .with_hint(C, f"INDEXED BY {index}", dialect_name="sqlite") for term in terms]
+    out: dict = {}
+    for rm_id, n in conn.execute(union_all(*parts)):
+        out[rm_id] = out.get(rm_id, 0) + int(n)
+    return out
+
+
+def _overview_rollup(conn, scope: Scope, f: Filters, a: AsOf, r: Rules) -> list[dict]:
+    """The overview from portfolio_book_rollup; the two flags that move with the date are counted live."""
+    q = (
+        select(
+            BR.c.rm_id,
+            func.sum(BR.c.clients).label("clients"),
+            *[func.sum(case((BR.c.tier == t, BR.c.clients), else_=0)).label(f"tier_{t}") for t in rules.TIERS],
+            *[func.sum(BR.c[k]).label(k) for k in (*_SUMMED, "new_clients", *_STATIC_FLAGS)],
+            *[func.sum(BR.c[f"loans_{c}_fen"]).label(f"loans_{c}_fen") for c in rules.LOAN_CLASSES],
+        )
+        .where(*rollup_conditions(BR, scope, f))
+        .group_by(BR.c.rm_id)
+    )
+    rows = {x["rm_id"]: {**dict(x), "key_overdue": 0, "dormant": 0} for x in conn.execute(q).mappings()}
+    cc = client_conditions(scope, f)
+    for name, flag, terms in (("key_overdue", "overdue", key_overdue_terms(a, r)),
+                              ("dormant", "dormant", dormant_terms(a, r))):
+        for rm_id, n in _count_per_rm(conn, cc, terms, _flag_index(flag, scope, f)).items():
+            if rm_id in rows:
+                rows[rm_id][name] = n
+    return list(rows.values())
 
 
 OVERVIEW_COLUMNS = (
@@ -381,81 +588,121 @@ def new_clients_by_channel(engine: Engine, scope: Scope, f: Filters, a: AsOf) ->
     return df
 
 
-def composition(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+def composition(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules | None = None, *,
+                use_rollup: bool | None = None) -> pd.DataFrame:
     """Latest month-end balances by client tier and product category (book composition)."""
-    q = (
-        select(C.c.tier, P.c.category, func.sum(B.c.balance_fen).label("balance_fen"))
-        .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
-                     .join(C, C.c.id == B.c.client_id))
-        .where(B.c.as_of == a.month_end if a.month_end else false(), *client_conditions(scope, f))
-        .group_by(C.c.tier, P.c.category)
-    )
     with engine.connect() as conn:
+        if r is not None and _use_rollup(conn, a, r, use_rollup):
+            q = (select(BB.c.tier, BB.c.category, func.sum(BB.c.balance_fen).label("balance_fen"))
+                 .where(BB.c.as_of == a.month_end if a.month_end else false(), *rollup_conditions(BB, scope, f))
+                 .group_by(BB.c.tier, BB.c.category))
+        else:
+            q = (
+                select(C.c.tier, P.c.category, func.sum(B.c.balance_fen).label("balance_fen"))
+                .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
+                             .join(C, C.c.id == B.c.client_id))
+                .where(B.c.as_of == a.month_end if a.month_end else false(), *client_conditions(scope, f))
+                .group_by(C.c.tier, P.c.category)
+            )
         rows = conn.execute(q).mappings().all()
     return pd.DataFrame([dict(x) for x in rows], columns=["tier", "category", "balance_fen"])
 
 
-def balance_trend(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+def balance_trend(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules | None = None, *,
+                  use_rollup: bool | None = None) -> pd.DataFrame:
     """Month-end balances by product category, with interest and fee income, month by month."""
-    q = (
-        select(B.c.as_of, P.c.category, func.sum(B.c.balance_fen).label("balance_fen"),
-               func.sum(B.c.interest_income_fen).label("interest_fen"), func.sum(B.c.fee_income_fen).label("fee_fen"))
-        .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
-                     .join(C, C.c.id == B.c.client_id))
-        .where(B.c.as_of <= a.today, *client_conditions(scope, f))
-        .group_by(B.c.as_of, P.c.category)
-        .order_by(B.c.as_of)
-    )
     with engine.connect() as conn:
+        if r is not None and _use_rollup(conn, a, r, use_rollup):
+            # the rollup holds every month-end up to its own (= the latest on or before today)
+            q = (select(BB.c.as_of, BB.c.category, func.sum(BB.c.balance_fen).label("balance_fen"),
+                        func.sum(BB.c.interest_fen).label("interest_fen"), func.sum(BB.c.fee_fen).label("fee_fen"))
+                 .where(BB.c.as_of <= a.today, *rollup_conditions(BB, scope, f))
+                 .group_by(BB.c.as_of, BB.c.category))
+        else:
+            q = (
+                select(B.c.as_of, P.c.category, func.sum(B.c.balance_fen).label("balance_fen"),
+                       func.sum(B.c.interest_income_fen).label("interest_fen"),
+                       func.sum(B.c.fee_income_fen).label("fee_fen"))
+                .select_from(B.join(H, H.c.id == B.c.holding_id).join(P, P.c.id == H.c.product_id)
+                             .join(C, C.c.id == B.c.client_id))
+                .where(B.c.as_of <= a.today, *client_conditions(scope, f))
+                .group_by(B.c.as_of, P.c.category)
+            )
         rows = conn.execute(q).mappings().all()
-    return pd.DataFrame([dict(x) for x in rows], columns=["as_of", "category", "balance_fen", "interest_fen", "fee_fen"])
+    # sorted here, not in SQL: the result is small and an ORDER BY over the grouped scan costs a sort
+    df = pd.DataFrame([dict(x) for x in rows], columns=["as_of", "category", "balance_fen", "interest_fen", "fee_fen"])
+    return df.sort_values(["as_of", "category"], kind="stable").reset_index(drop=True)
 
 
-def loan_migration(engine: Engine, scope: Scope, f: Filters, a: AsOf) -> pd.DataFrame:
+def loan_migration(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules | None = None, *,
+                   use_rollup: bool | None = None) -> pd.DataFrame:
     """Loans by class at the period's start × class now (count and outstanding): the migration matrix."""
+    with engine.connect() as conn:
+        if r is not None and _use_rollup(conn, a, r, use_rollup):
+            q = (select(BM.c.from_class, BM.c.to_class, func.sum(BM.c.loans).label("loans"),
+                        func.sum(BM.c.outstanding_fen).label("outstanding_fen"))
+                 .where(*rollup_conditions(BM, scope, f)).group_by(BM.c.from_class, BM.c.to_class))
+        else:
+            q = migration_select(scope, f, a)
+        rows = conn.execute(q).mappings().all()
+    return pd.DataFrame([dict(x) for x in rows], columns=["from_class", "to_class", "loans", "outstanding_fen"])
+
+
+def migration_select(scope: Scope, f: Filters | None, a: AsOf, *dims, lead: tuple = ()) -> Select:
+    """The migration matrix in SQL, grouped also by ``dims`` (client columns; the rollup's build uses them),
+    after the constant columns ``lead``."""
     conds = client_conditions(scope, f)
     start = _start_class(conds, a)
     start_cls = case({i: c for i, c in enumerate(rules.LOAN_CLASSES)}, value=start.c.start_rank, else_="new")
-    q = (
-        select(start_cls.label("from_class"), L.c.classification.label("to_class"), func.count().label("loans"),
-               func.sum(L.c.outstanding_fen).label("outstanding_fen"))
+    return (
+        select(*lead, *dims, start_cls.label("from_class"), L.c.classification.label("to_class"),
+               func.count().label("loans"), func.sum(L.c.outstanding_fen).label("outstanding_fen"))
         .select_from(L.join(C, C.c.id == L.c.client_id).outerjoin(start, start.c.loan_id == L.c.id))
         .where(*conds)
-        .group_by(start_cls, L.c.classification)
+        .group_by(*dims, start_cls, L.c.classification)
     )
-    with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
-    return pd.DataFrame([dict(x) for x in rows], columns=["from_class", "to_class", "loans", "outstanding_fen"])
 
 
 # --- attention lists ----------------------------------------------------------------------------
 
 def key_clients_overdue(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, limit: int = 50,
                         offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """Key and large clients not contacted within their tier's interval, longest first."""
-    base = (
-        select(C.c.id, C.c.client_no, C.c.name, C.c.tier, C.c.rm_id, RM.c.name.label("rm_name"),
-               C.c.last_contact_at)
-        .select_from(C.outerjoin(RM, RM.c.id == C.c.rm_id))
-        .where(*client_conditions(scope, f), C.c.tier.in_(rules.KEY_TIERS), C.c.status != "closed",
-               _overdue_expr(a, r))
-    )
+    """Key and large clients not contacted within their tier's interval, longest first (never contacted
+    first). Each tier's never-contacted and overdue clients are read in index order, at most
+    offset + limit of each, and merged: the cost follows the page, not the number overdue."""
+    cols = ["id", "client_no", "name", "tier", "rm_id", "rm_name", "last_contact_at"]
+    conds = [*client_conditions(scope, f), C.c.status != "closed"]
+    terms = key_overdue_terms(a, r)
+    want = offset + limit
+    hint = f"INDEXED BY {_flag_index('overdue', scope, f)}"
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        total = sum(conn.execute(select(func.count()).select_from(C).where(*conds, term)
+                                 .with_hint(C, hint, dialect_name="sqlite")).scalar_one() for term in terms)
+        picked = []
+        for term in terms:
+            picked += conn.execute(
+                select(C.c.id, C.c.last_contact_at).where(*conds, term)
+                .with_hint(C, hint, dialect_name="sqlite")
+                .order_by(C.c.last_contact_at, C.c.id).limit(want)
+            ).all()
+        picked.sort(key=lambda x: (x.last_contact_at is not None, x.last_contact_at or datetime.min, x.id))
+        ids = [x.id for x in picked[offset:want]]
         rows = conn.execute(
-            base.order_by(C.c.last_contact_at.is_(None).desc(), C.c.last_contact_at, C.c.id).limit(limit).offset(offset)
-        ).mappings().all()
-    return pd.DataFrame([dict(x) for x in rows], columns=["id", "client_no", "name", "tier", "rm_id", "rm_name",
-                                                          "last_contact_at"]), total
+            select(C.c.id, C.c.client_no, C.c.name, C.c.tier, C.c.rm_id, RM.c.name.label("rm_name"),
+                   C.c.last_contact_at)
+            .select_from(C.outerjoin(RM, RM.c.id == C.c.rm_id)).where(C.c.id.in_(ids))
+        ).mappings().all() if ids else []
+    order = {cid: i for i, cid in enumerate(ids)}
+    df = pd.DataFrame([dict(x) for x in sorted(rows, key=lambda x: order[x["id"]])], columns=cols)
+    return df, total
 
 
-def worse_loans(engine: Engine, scope: Scope, f: Filters, a: AsOf, *, limit: int = 50,
-                offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """Loans now in a worse class than at the start of the period."""
+def worse_loans_select(scope: Scope, f: Filters | None, a: AsOf) -> Select:
+    """Loans now in a worse class than at the start of the period, with that class (live)."""
     conds = client_conditions(scope, f)
     start = _start_class(conds, a)
     from_cls = case({i: c for i, c in enumerate(rules.LOAN_CLASSES)}, value=start.c.start_rank, else_=None)
-    base = (
+    return (
         select(L.c.id, L.c.loan_no, L.c.client_id, C.c.name.label("client_name"), C.c.rm_id,
                RM.c.name.label("rm_name"), from_cls.label("from_class"), L.c.classification.label("to_class"),
                L.c.days_past_due, L.c.outstanding_fen)
@@ -463,7 +710,23 @@ def worse_loans(engine: Engine, scope: Scope, f: Filters, a: AsOf, *, limit: int
                      .outerjoin(RM, RM.c.id == C.c.rm_id))
         .where(*conds, _rank(L.c.classification) > start.c.start_rank)
     )
+
+
+def worse_loans(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules | None = None, *, limit: int = 50,
+                offset: int = 0, use_rollup: bool | None = None) -> tuple[pd.DataFrame, int]:
+    """Loans now in a worse class than at the start of the period."""
     with engine.connect() as conn:
+        if r is not None and _use_rollup(conn, a, r, use_rollup):
+            base = (
+                select(L.c.id, L.c.loan_no, L.c.client_id, C.c.name.label("client_name"), C.c.rm_id,
+                       RM.c.name.label("rm_name"), WL.c.from_class, L.c.classification.label("to_class"),
+                       L.c.days_past_due, L.c.outstanding_fen)
+                .select_from(WL.join(L, L.c.id == WL.c.loan_id).join(C, C.c.id == L.c.client_id)
+                             .outerjoin(RM, RM.c.id == C.c.rm_id))
+                .where(*client_conditions(scope, f))
+            )
+        else:
+            base = worse_loans_select(scope, f, a)
         total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
         rows = conn.execute(base.order_by(L.c.outstanding_fen.desc(), L.c.id).limit(limit).offset(offset)).mappings().all()
     return pd.DataFrame([dict(x) for x in rows], columns=["id", "loan_no", "client_id", "client_name", "rm_id", "rm_name",

@@ -89,17 +89,17 @@ def flag_counts(engine, scope, f, a, r) -> dict[str, int]:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_MAX, show_spinner=False)
-def _charts(_engine, _scope, key, f, a):
+def _charts(_engine, _scope, key, f, a, r):
     return {
-        "composition": q.composition(_engine, _scope, f, a),
-        "trend": q.balance_trend(_engine, _scope, f, a),
-        "migration": q.loan_migration(_engine, _scope, f, a),
+        "composition": q.composition(_engine, _scope, f, a, r),
+        "trend": q.balance_trend(_engine, _scope, f, a, r),
+        "migration": q.loan_migration(_engine, _scope, f, a, r),
         "channels": q.new_clients_by_channel(_engine, _scope, f, a),
     }
 
 
-def charts(engine, scope, f, a) -> dict[str, pd.DataFrame]:
-    return _charts(engine, scope, _key(engine, scope), f, a)
+def charts(engine, scope, f, a, r) -> dict[str, pd.DataFrame]:
+    return _charts(engine, scope, _key(engine, scope), f, a, r)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_MAX, show_spinner=False)
@@ -112,12 +112,12 @@ def key_overdue(engine, scope, f, a, r, *, limit=50, offset=0):
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_MAX, show_spinner=False)
-def _worse_loans(_engine, _scope, key, f, a, limit, offset):
-    return q.worse_loans(_engine, _scope, f, a, limit=limit, offset=offset)
+def _worse_loans(_engine, _scope, key, f, a, r, limit, offset):
+    return q.worse_loans(_engine, _scope, f, a, r, limit=limit, offset=offset)
 
 
-def worse_loans(engine, scope, f, a, *, limit=50, offset=0):
-    return _worse_loans(engine, scope, _key(engine, scope), f, a, limit, offset)
+def worse_loans(engine, scope, f, a, r, *, limit=50, offset=0):
+    return _worse_loans(engine, scope, _key(engine, scope), f, a, r, limit, offset)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_MAX, show_spinner=False)
