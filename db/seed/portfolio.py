@@ -20,8 +20,8 @@ for the areas seeded after this one.
 from __future__ import annotations
 
 import math
-from time import perf_counter
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 
 from sqlalchemy import select
 
