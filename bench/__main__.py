@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
+from sqlalchemy import inspect as sa_inspect  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -44,7 +45,7 @@ def db_url(backend: str, size: str) -> str:
 
 def ensure_database(backend: str, size: str, log) -> tuple[str, float | None]:
     """The bench database of this size, seeded; returns (url, seconds spent seeding or None if reused)."""
-    from db.migrate import current_revision, head_revision, upgrade
+    from db.migrate import current_revision, upgrade
     from db.seed import seed
     from lib.db import engine_for
 
@@ -58,11 +59,12 @@ def ensure_database(backend: str, size: str, log) -> tuple[str, float | None]:
         admin.dispose()
     eng = engine_for(url)
     seeded_size = None
-    if current_revision(eng) == head_revision():
+    if current_revision(eng) is not None:
         with eng.connect() as c:
             seeded_size = c.execute(text("select value from meta where key='seed_size'")).scalar()
     if seeded_size == size:
         log(f"{backend}/{size}: reusing {eng.url.render_as_string(hide_password=True)}")
+        bring_up_to_date(eng, log)
         return url, None
     if backend == "sqlite":
         eng.dispose()
@@ -90,6 +92,34 @@ def ensure_database(backend: str, size: str, log) -> tuple[str, float | None]:
             c.execute(text("ANALYZE"))
     log(f"{backend}/{size}: seeded in {spent:.0f} s")
     return url, spent
+
+
+def bring_up_to_date(eng, log) -> None:
+    """A reused bench database gets the newer migrations, any index added to a model since it was
+    seeded, and derived tables built for today: the same state a fresh seed would give, without
+    seeding again (the seed is deterministic, so its rows would be identical)."""
+    from db.migrate import current_revision, head_revision, upgrade
+    from db.models import Base
+    from lib import settings as settings_mod
+    from lib.portfolio import rollup
+    from lib.portfolio.scope import bank_today
+
+    if current_revision(eng) != head_revision():
+        log(f"  migrating {current_revision(eng)} -> {head_revision()}")
+        upgrade(eng)
+    for table in Base.metadata.sorted_tables:
+        for index in table.indexes:
+            with eng.begin() as c:
+                if index.name not in {i["name"] for i in sa_inspect(c).get_indexes(table.name)}:
+                    log(f"  creating index {index.name}")
+                    index.create(c)
+    t0 = time.perf_counter()
+    res = rollup.rebuild_for_today(eng, bank_today(settings_mod.load(eng)["ui.timezone"]), if_stale=True)
+    if res is not None:
+        log(f"  portfolio rollup built in {time.perf_counter() - t0:.1f} s")
+    if eng.dialect.name == "postgresql":
+        with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))
 
 
 def _progress(log):
@@ -197,7 +227,8 @@ def area_of(key: str) -> str:
     return "shell"
 
 
-def run(backends, sizes, out_md: Path, out_json: Path, log, url_override: str | None = None) -> dict:
+def run(backends, sizes, out_md: Path, out_json: Path, log, url_override: str | None = None,
+        only_pages: set[str] | None = None) -> dict:
     from lib import policy
     from lib.db import engine_for
 
@@ -217,6 +248,8 @@ def run(backends, sizes, out_md: Path, out_json: Path, log, url_override: str | 
             timer = SqlTimer(engine_for(url))
             pages = []
             for spec in policy.PAGES:
+                if only_pages and spec.key not in only_pages:
+                    continue
                 for role in sorted(spec.roles):
                     r = time_page(url, spec, role, timer)
                     log(f"{backend}/{size} {spec.key:24s} {role:18s} cold {r['cold_ms']:7.1f} warm {r['warm_ms']:6.1f}"
@@ -334,12 +367,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     ap.add_argument("--json", default=str(ROOT / "bench" / "benchmarks.json"))
     ap.add_argument("--url", help="time this database as it is (no seeding); for smoke runs")
+    ap.add_argument("--pages", help="only these page keys (comma-separated), for a quick look; default: every page")
     args = ap.parse_args(argv)
 
     def log(msg):
         print(msg, flush=True)
 
-    run(args.backends.split(","), args.sizes.split(","), Path(args.out), Path(args.json), log, args.url)
+    # AppTest and cached functions called outside a page warn on every call; keep the log readable
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")
+
+    pages = set(args.pages.split(",")) if args.pages else None
+    run(args.backends.split(","), args.sizes.split(","), Path(args.out), Path(args.json), log, args.url, pages)
     print(f"wrote {args.out} and {args.json}")
     return 0
 
