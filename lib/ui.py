@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -52,12 +54,18 @@ def sidebar(engine: Engine, cookie_key: str, user: auth.CurrentUser) -> None:
         st.rerun()
 
 
-def download_buttons(df: pd.DataFrame, name: str, key: str, on_download=None) -> None:
-    """CSV and Excel buttons for a table; ``on_download`` is called (e.g. to audit) when clicked."""
+def download_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str, on_download=None) -> None:
+    """CSV and Excel buttons for a table; ``on_download`` is called (e.g. to audit) when clicked.
+
+    The files are written when a button is clicked (Streamlit's deferred download), not on
+    every run of the page: an XLSX costs tens of milliseconds. ``df`` may be a frame or a
+    function returning one (a query that only the download needs then runs only on a click).
+    """
+    frame = df if callable(df) else (lambda: df)
     c1, c2 = st.columns(2)
-    c1.download_button(t("ui.download_csv"), to_csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}_csv",
-                       on_click=on_download or "ignore", icon=":material/download:")
-    c2.download_button(t("ui.download_xlsx"), to_xlsx_bytes(df, name), f"{name}.xlsx",
+    c1.download_button(t("ui.download_csv"), lambda: to_csv_bytes(frame()), f"{name}.csv", "text/csv",
+                       key=f"{key}_csv", on_click=on_download or "ignore", icon=":material/download:")
+    c2.download_button(t("ui.download_xlsx"), lambda: to_xlsx_bytes(frame(), name), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                        on_click=on_download or "ignore", icon=":material/table:")
 

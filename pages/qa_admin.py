@@ -10,7 +10,6 @@ from lib.i18n import current_language, t
 from lib.qa import admin as qa_admin
 from lib.qa import cached, points, rubric, sampling
 from lib.qa.common import bank_today
-from lib.qa.exports import payroll_frame
 from lib.ui import download_buttons
 
 engine, user = require_page("qa_admin")
@@ -120,7 +119,7 @@ if "months" in panes:
                 st.success(t("qa.adm.closed_ok", month=month, n=n))
         if require_download(user, "qa_month"):
             m = st.selectbox(t("qa.adm.payroll"), closed or [today.strftime("%Y-%m")], key="qa_adm_payroll")
-            df = payroll_frame(engine, m)
+            df = cached.payroll(engine, m)
             st.dataframe(df, hide_index=True)
             download_buttons(df, f"qa_month_{m}", "qa_adm_dl",
                              on_download=lambda: qa_admin.log_download(engine, user, m))

@@ -58,7 +58,7 @@ with tab_agents:
     })
     if require_download(user, "qa_results"):
         with st.expander(t("ui.download")):
-            download_buttons(payroll_frame(engine, month, user), f"qa_{month}", "qa_res_dl",
+            download_buttons(lambda: payroll_frame(engine, month, user), f"qa_{month}", "qa_res_dl",
                              on_download=lambda: results.log_download(engine, user, "qa_results", month))
 
 with tab_teams:

@@ -53,6 +53,19 @@ def _daily(url: str, key: tuple, start: date, end: date, agent_id: int | None):
     return results.daily(engine_for(url), _Scope(key[0], key[1], key[2], None), start, end, agent_id)
 
 
+@st.cache_data(ttl=TTL, max_entries=MAX, show_spinner=False)
+def _payroll(url: str, month: str):
+    from lib.qa.exports import payroll_frame
+
+    return payroll_frame(engine_for(url), month)
+
+
+def payroll(engine, month: str):
+    """The whole department's payroll month (no viewer scope: the pages that show it are the
+    administrator's, QA's and the manager's, who see every agent)."""
+    return _payroll(_url(engine), month)
+
+
 def month_table(engine, viewer, month: str):
     return _month_table(_url(engine), _key(viewer), month)
 
@@ -84,5 +97,5 @@ def daily_sampling(engine) -> int:
 
 
 def clear() -> None:
-    for f in (_month_table, _criteria, _checks, _daily):
+    for f in (_month_table, _criteria, _checks, _daily, _payroll):
         f.clear()
