@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from lib import home
 from lib.auth import CurrentUser
-from lib.complaints import escalation, queue
+from lib.complaints import cache, escalation, queue
 from lib.i18n import t
 
 # URL paths of the pages (lib.policy PageSpec.url_path); links work whether or not app.py ran
@@ -35,7 +35,7 @@ def _table(df):
 
 def handler_section(engine: Engine, user: CurrentUser) -> None:
     escalation.run_if_due(engine)
-    counts = queue.view_counts(engine, user)
+    counts = cache.counts_for(engine, user)
     mine = queue.queue_page(engine, user, queue.QueueFilter(view="mine"), limit=10)
     st.subheader(t("complaints.home.mine"))
     c1, c2, c3 = st.columns(3)
@@ -54,7 +54,7 @@ def handler_section(engine: Engine, user: CurrentUser) -> None:
 
 def supervisor_section(engine: Engine, user: CurrentUser) -> None:
     escalation.run_if_due(engine)
-    counts = queue.view_counts(engine, user)
+    counts = cache.counts_for(engine, user)
     st.subheader(t("complaints.home.supervision"))
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("complaints.view.escalated"), counts["escalated"])
