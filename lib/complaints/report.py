@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, literal, select
+from sqlalchemy import Engine, case, func, literal, select, union_all
 
 from db.models import Agent, Complaint, Product, User
 from lib import settings as settings_mod
@@ -41,8 +41,10 @@ def previous_months(month: str, n: int) -> list[str]:
     return out[::-1]
 
 
-def _measures():
-    """The figures every breakdown shows (SQL aggregates)."""
+def _measures(c=C):
+    """The figures every breakdown shows (SQL aggregates over the columns ``c``: the complaints
+    table, or a subquery that carries the same column names)."""
+    C = c  # noqa: N806 - the same expressions over another column set
     one = literal(1)
     return [
         func.count().label("complaints"),
@@ -115,43 +117,56 @@ def _base(dim: str | None):
     return j
 
 
-def breakdown(engine: Engine, user: CurrentUser, start: datetime, end: datetime, dim: str) -> pd.DataFrame:
-    """Counts and shares per value of ``dim`` for complaints accepted in [start, end)."""
-    if dim not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {dim!r}")
-    col = _dim_column(dim).label("value")
-    q = (select(col, *_measures()).select_from(_base(dim))
-         .where(C.accepted_at >= start, C.accepted_at < end, scope.clause(user)).group_by(col))
+def _breakdowns(engine: Engine, user: CurrentUser, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
+    """Every breakdown of the month in one statement: the month's rows in scope are read once
+    (a CTE used by each GROUP BY, which both backends materialise) instead of once per dimension."""
+    cols = [_dim_column(d).label(d) for d in DIMENSIONS]
+    cols += [C.replied_at, C.reply_on_time, C.followed_up_at, C.follow_up_on_time, C.follow_up_outcome,
+             C.repeat_of_id, C.regulator_referral, C.media_risk, C.escalation_level, C.closed_at]
+    j = (Complaint.__table__.outerjoin(Product, Product.id == C.product_id)
+         .outerjoin(User, User.id == C.assigned_to))
+    month = select(*cols).select_from(j).where(C.accepted_at >= start, C.accepted_at < end,
+                                               scope.clause(user)).cte("month_rows")
+    parts = [select(literal(d).label("dim"), month.c[d].label("value"), *_measures(month.c)).group_by(month.c[d])
+             for d in DIMENSIONS]
     with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
-    df = pd.DataFrame(rows, columns=["value", *MEASURES])
-    df["value"] = df["value"].fillna("—")
-    df = _with_shares(df)
-    total = df["complaints"].sum()
-    df["share"] = (df["complaints"] / total).round(4) if total else 0.0
-    return df.sort_values(["complaints", "value"], ascending=[False, True]).reset_index(drop=True)
+        rows = conn.execute(union_all(*parts)).mappings().all()
+    every = _with_shares(pd.DataFrame(rows, columns=["dim", "value", *MEASURES]))
+    every["value"] = every["value"].fillna("—")
+    out = {}
+    for dim, df in every.groupby("dim", sort=False):
+        total = df["complaints"].sum()
+        df = df.drop(columns=["dim"]).assign(share=(df["complaints"] / total).round(4) if total else 0.0)
+        out[dim] = df.sort_values(["complaints", "value"], ascending=[False, True]).reset_index(drop=True)
+    empty = every.drop(columns=["dim"]).iloc[0:0].assign(share=pd.Series(dtype=float))
+    return {d: out.get(d, empty.copy()) for d in DIMENSIONS}
 
 
-def totals(engine: Engine, user: CurrentUser, start: datetime, end: datetime) -> dict:
-    q = select(*_measures()).where(C.accepted_at >= start, C.accepted_at < end, scope.clause(user))
+def _trend(engine: Engine, user: CurrentUser, months: list[str], tz: str) -> pd.DataFrame:
+    """Totals per month for ``months`` (oldest first) in one round trip: one index range per month;
+    a month without complaints has zero counts and empty shares."""
+    parts = []
+    for m in months:
+        start, end = month_bounds(m, tz)
+        parts.append(select(literal(m).label("month"), *_measures())
+                     .where(C.accepted_at >= start, C.accepted_at < end, scope.clause(user)))
     with engine.connect() as conn:
-        row = conn.execute(q).mappings().first()
-    df = _with_shares(pd.DataFrame([dict(row)], columns=MEASURES))
-    return {k: (None if pd.isna(v) else (int(v) if k in MEASURES else float(v))) for k, v in df.iloc[0].items()}
+        rows = conn.execute(union_all(*parts)).mappings().all()
+    df = pd.DataFrame(rows, columns=["month", *MEASURES]).set_index("month").reindex(months).reset_index()
+    return _with_shares(df)
+
+
+def _as_summary(row: pd.Series) -> dict:
+    return {k: (None if pd.isna(v) else (int(v) if k in MEASURES else float(v)))
+            for k, v in row.items() if k != "month"}
 
 
 def monthly_report(engine: Engine, user: CurrentUser, month: str, *, trend_months: int = 6) -> MonthlyReport:
     tz = settings_mod.load(engine)["ui.timezone"]
     start, end = month_bounds(month, tz)
-    summary = {"month": month, **totals(engine, user, start, end)}
-    rep = MonthlyReport(month, summary)
-    for dim in DIMENSIONS:
-        rep.breakdowns[dim] = breakdown(engine, user, start, end, dim)
-    trend = []
-    for m in previous_months(month, trend_months):
-        s_, e_ = month_bounds(m, tz)
-        trend.append({"month": m, **totals(engine, user, s_, e_)})
-    tdf = pd.DataFrame(trend)
+    tdf = _trend(engine, user, previous_months(month, trend_months), tz)  # oldest first, ``month`` last
+    rep = MonthlyReport(month, {"month": month, **_as_summary(tdf.iloc[-1])})
+    rep.breakdowns = _breakdowns(engine, user, start, end)
     tdf["change"] = tdf["complaints"].diff()
     tdf["change_pct"] = (tdf["complaints"].pct_change().replace([float("inf")], pd.NA)).round(4)
     rep.trend = tdf
