@@ -71,6 +71,7 @@ def latest_day(engine: Engine) -> date:
 
 def clear_cache() -> None:
     _compute.clear()
+    _qa_bonus.clear()
     _latest_day.clear()
     _records.clear()
 
@@ -415,7 +416,12 @@ def teams_table(engine: Engine, scope: Scope, start: date, end: date, *, key: st
 
 def qa_bonus_frame(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Per team for the month: agents, mean QA points and how many agents fall in each bonus tier."""
-    m = metrics.qa_month(engine, scope, month)
+    return _qa_bonus(_url(engine), scope.key, month).copy()
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def _qa_bonus(url: str, scope_key: tuple, month: str) -> pd.DataFrame:
+    m = metrics.qa_month(_engine(url), Scope(*scope_key), month)
     if m.empty:
         return pd.DataFrame(columns=["team", "agents", "points_mean", "full", "tier1", "tier2", "no_bonus",
                                      "deduction_yuan"])
