@@ -46,7 +46,7 @@ class Client(Base):
     last_txn_on: Mapped[date | None] = mapped_column(Date)
     __table_args__ = (
         Index("ix_clients_rm_tier", "rm_id", "tier"),
-        Index("ix_clients_acquired", "acquired_on", "acquisition_channel"),
+        Index("ix_clients_acquired_rm", "acquired_on", "acquisition_channel", "rm_id"),
         # the live flags across every book, counted per RM from the index alone:
         # "key clients overdue for a visit" and dormant (no transaction and no contact for a while)
         Index("ix_clients_tier_contact_rm", "tier", "last_contact_at", "rm_id", "status"),
@@ -171,6 +171,8 @@ class Contact(Base):
         # visits made per RM in a period
         Index("ix_contacts_rm_at", "rm_id", "occurred_at"),
         Index("ix_contacts_follow_up", "follow_up_on"),
+        # visits made in a period across every book (RM performance), from the index alone
+        Index("ix_contacts_kind_at_rm", "kind", "occurred_at", "rm_id"),
     )
 
 
@@ -196,6 +198,9 @@ class PortfolioClientFigures(Base):
 
     __tablename__ = "portfolio_client_figures"
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True, autoincrement=False)
+    # the client's RM and tier (0 = key ... 3 = ordinary) when built: a book's default order from the index
+    rm_id: Mapped[int | None] = mapped_column(Integer)
+    tier_rank: Mapped[int] = mapped_column(Integer)
     deposits_fen: Mapped[int] = mapped_column(BigInteger)
     loans_fen: Mapped[int] = mapped_column(BigInteger)
     npl_fen: Mapped[int] = mapped_column(BigInteger)
@@ -212,6 +217,10 @@ class PortfolioClientFigures(Base):
     single_product: Mapped[int] = mapped_column(Integer)
     worse_class: Mapped[int] = mapped_column(Integer)
     near_limit: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        # walked per tier (each tier's clients sorted by deposits on the way): the first page needs no full sort
+        Index("ix_portfolio_client_figures_book_order", "rm_id", "tier_rank", "deposits_fen"),
+    )
 
 
 class PortfolioBookRollup(Base):

@@ -60,10 +60,12 @@ def visits_made(engine: Engine, scope: Scope, a: queries.AsOf) -> pd.DataFrame:
     end = to_utc(datetime.combine(a.today + timedelta(days=1), datetime.min.time()), tz)
     q = (
         select(CT.c.rm_id, func.count().label("visits"))
-        .select_from(CT.join(C, C.c.id == CT.c.client_id))
-        .where(scope_condition(scope, C), CT.c.kind == "visit", CT.c.occurred_at >= start, CT.c.occurred_at < end)
+        .where(CT.c.kind == "visit", CT.c.occurred_at >= start, CT.c.occurred_at < end)
         .group_by(CT.c.rm_id)
     )
+    if not scope.all_books:
+        # an RM: only visits to clients of their own book (every book: the index alone answers)
+        q = q.select_from(CT.join(C, C.c.id == CT.c.client_id)).where(scope_condition(scope, C))
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     return pd.DataFrame(rows, columns=["rm_id", "visits"])

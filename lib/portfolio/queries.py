@@ -269,13 +269,15 @@ def _figures_from_rollup(scope: Scope, f: Filters | None, a: AsOf, r: Rules) -> 
             .where(*client_conditions(scope, f)))
 
 
-def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules, *, rollup: bool = False) -> Select:
+def client_figures(scope: Scope, f: Filters | None, a: AsOf, r: Rules, *, rollup: bool = False,
+                   extra: list | None = None) -> Select:
     """One row per client in scope: key figures and the six flags (0/1).
 
     ``rollup``: read the static figures from portfolio_client_figures (the caller checked
-    ``rollup_ready``) instead of computing them from balances, loans and credit lines."""
+    ``rollup_ready``) instead of computing them from balances, loans and credit lines.
+    ``extra``: further conditions on clients (only with ``rollup``)."""
     if rollup:
-        return _figures_from_rollup(scope, f, a, r)
+        return _figures_from_rollup(scope, f, a, r).where(*(extra or []))
     conds = client_conditions(scope, f)
     bal = (
         select(
@@ -359,6 +361,11 @@ BOOK_SORTS = ("name", "tier", "credit_rating", "deposits_fen", "loans_fen", "wea
 _TIER_ORDER = {t: i for i, t in enumerate(rules.TIERS)}
 
 
+def tier_rank(col):
+    """0 = key ... 3 = ordinary (the book's default order)."""
+    return case(_TIER_ORDER, value=col, else_=9)
+
+
 def book_page(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, flag: str | None = None,
               search: str | None = None, sort: str = "tier", descending: bool = False, limit: int = 50,
               offset: int = 0, use_rollup: bool | None = None) -> tuple[pd.DataFrame, int]:
@@ -368,27 +375,54 @@ def book_page(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, fl
                           _use_rollup(conn, a, r, use_rollup))
 
 
+_LIVE_FLAGS = ("overdue_visit", "dormant")
+
+
 def _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offset, rollup):
-    figs = client_figures(scope, f, a, r, rollup=rollup).subquery("figs")
+    if flag and flag not in rules.FLAG_NAMES:
+        raise ValueError(f"unknown flag {flag!r}")
+    if sort not in BOOK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    searching = bool(search and search.strip())
+    extra = []
+    if rollup and flag in _LIVE_FLAGS:
+        # the live flag as index ranges on clients, so that only flagged clients are computed
+        terms = key_overdue_terms(a, r, tuple(rules.TIERS)) if flag == "overdue_visit" else dormant_terms(a, r)
+        extra.append(or_(*terms))
+    figs = client_figures(scope, f, a, r, rollup=rollup, extra=extra).subquery("figs")
     q = select(figs)
     if flag:
-        if flag not in rules.FLAG_NAMES:
-            raise ValueError(f"unknown flag {flag!r}")
         q = q.where(figs.c[flag] == 1)
-    if search and search.strip():
+    if searching:
         # bound parameters: metacharacters in the text are matched literally
         term = search.strip()
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         q = q.where(or_(figs.c.name.like(like, escape="\\"), figs.c.client_no.like(like, escape="\\")))
-    if sort not in BOOK_SORTS:
-        raise ValueError(f"unknown sort {sort!r}")
     if sort == "tier":
-        key = case(_TIER_ORDER, value=figs.c.tier, else_=9)
+        key = tier_rank(figs.c.tier)
         order = [key.desc() if descending else key, figs.c.deposits_fen.desc()]
     else:
         col = figs.c[sort]
         order = [col.desc() if descending else col.asc()]
-    total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    if rollup and not searching and flag not in _LIVE_FLAGS:
+        # the total from the rollup (a static flag is a column of it)
+        col = func.sum(BR.c[flag] if flag else BR.c.clients)
+        total = int(conn.execute(select(func.coalesce(col, 0)).where(*rollup_conditions(BR, scope, f))).scalar_one())
+    else:
+        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    if rollup and not searching and not flag and sort == "tier" and not descending:
+        # the default order of a book straight from the index (rm_id, tier_rank, deposits_fen) of the
+        # precomputed figures: one page of ids, then those clients' rows
+        ids = [x for (x,) in conn.execute(
+            select(PCF.c.client_id).select_from(PCF.join(C, C.c.id == PCF.c.client_id))
+            .where(*client_conditions(scope, f), PCF.c.rm_id == C.c.rm_id)
+            .order_by(PCF.c.rm_id, PCF.c.tier_rank, PCF.c.deposits_fen.desc(), PCF.c.client_id)
+            .limit(limit).offset(offset))]
+        if not ids:
+            return _frame([], figs), total
+        q = q.where(figs.c.id.in_(ids))
+        rows = conn.execute(q.order_by(*order, figs.c.id)).mappings().all()
+        return _frame(rows, figs), total
     rows = conn.execute(q.order_by(*order, figs.c.id).limit(limit).offset(offset)).mappings().all()
     return _frame(rows, figs), total
 
@@ -774,6 +808,10 @@ def filter_values(engine: Engine, scope: Scope) -> dict[str, list[str]]:
     """Distinct branches, industries (in scope) for the filter widgets."""
     with engine.connect() as conn:
         branches = [b for (b,) in conn.execute(select(RM.c.branch).distinct().order_by(RM.c.branch)) if b]
-        industries = [i for (i,) in conn.execute(
-            select(C.c.industry).where(scope_condition(scope, C)).distinct().order_by(C.c.industry)) if i]
+        if conn.execute(select(RS.c.id)).first() is not None:
+            # the client groups of the last build (a client load rebuilds it): no scan of every client
+            src = select(BR.c.industry).where(BR.c.grain == "group", *rollup_conditions(BR, scope)[1:])
+        else:
+            src = select(C.c.industry).where(scope_condition(scope, C))
+        industries = sorted({i for (i,) in conn.execute(src.distinct()) if i})
     return {"branch": branches, "industry": industries}

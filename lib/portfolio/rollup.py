@@ -70,8 +70,9 @@ def rebuild(conn: Connection, a: q.AsOf, r: q.Rules, *, built_at: datetime | Non
     # 1. per client
     figs = q.client_figures(ALL, None, a, r).subquery("figs")
     li = _loan_interest(a)
-    cols = ["client_id", *q.STATIC_FIGURES, "loan_interest_fen"]
-    sel = (select(figs.c.id, *[figs.c[k] for k in q.STATIC_FIGURES], func.coalesce(li.c.loan_interest, z))
+    cols = ["client_id", "rm_id", "tier_rank", *q.STATIC_FIGURES, "loan_interest_fen"]
+    sel = (select(figs.c.id, figs.c.rm_id, q.tier_rank(figs.c.tier), *[figs.c[k] for k in q.STATIC_FIGURES],
+                  func.coalesce(li.c.loan_interest, z))
            .select_from(figs.outerjoin(li, li.c.client_id == figs.c.id)))
     conn.execute(insert(q.PCF).from_select(cols, sel))
     # 2. per book and client group

@@ -1,4 +1,5 @@
-"""portfolio rollups: precomputed book figures (lib/portfolio/rollup.py); covering indexes for the live flags
+"""portfolio rollups: precomputed book figures (lib/portfolio/rollup.py); covering indexes for the live flags,
+new clients by channel and visits per RM
 
 Revision ID: 0006_portfolio_rollup
 Revises: 0005_kpi
@@ -98,6 +99,8 @@ def upgrade() -> None:
     )
     op.create_table('portfolio_client_figures',
     sa.Column('client_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('rm_id', sa.Integer(), nullable=True),
+    sa.Column('tier_rank', sa.Integer(), nullable=False),
     sa.Column('deposits_fen', sa.BigInteger(), nullable=False),
     sa.Column('loans_fen', sa.BigInteger(), nullable=False),
     sa.Column('npl_fen', sa.BigInteger(), nullable=False),
@@ -117,6 +120,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_portfolio_client_figures_client_id_clients')),
     sa.PrimaryKeyConstraint('client_id', name=op.f('pk_portfolio_client_figures'))
     )
+    with op.batch_alter_table('portfolio_client_figures', schema=None) as batch_op:
+        batch_op.create_index('ix_portfolio_client_figures_book_order', ['rm_id', 'tier_rank', 'deposits_fen'], unique=False)
+
     op.create_table('portfolio_worse_loans',
     sa.Column('loan_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('from_class', sa.String(length=16), nullable=False),
@@ -124,23 +130,36 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('loan_id', name=op.f('pk_portfolio_worse_loans'))
     )
     with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clients_acquired'))
         batch_op.drop_index(batch_op.f('ix_clients_tier_contact'))
-        batch_op.create_index('ix_clients_tier_contact_rm', ['tier', 'last_contact_at', 'rm_id', 'status'], unique=False)
-        batch_op.create_index('ix_clients_txn_contact_rm', ['last_txn_on', 'last_contact_at', 'rm_id'], unique=False)
+        batch_op.create_index('ix_clients_acquired_rm', ['acquired_on', 'acquisition_channel', 'rm_id'], unique=False)
         batch_op.create_index('ix_clients_rm_tier_contact', ['rm_id', 'tier', 'last_contact_at'], unique=False)
         batch_op.create_index('ix_clients_rm_txn_contact', ['rm_id', 'last_txn_on', 'last_contact_at'], unique=False)
+        batch_op.create_index('ix_clients_tier_contact_rm', ['tier', 'last_contact_at', 'rm_id', 'status'], unique=False)
+        batch_op.create_index('ix_clients_txn_contact_rm', ['last_txn_on', 'last_contact_at', 'rm_id'], unique=False)
+
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.create_index('ix_contacts_kind_at_rm', ['kind', 'occurred_at', 'rm_id'], unique=False)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_index('ix_contacts_kind_at_rm')
+
     with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.drop_index('ix_clients_rm_txn_contact')
-        batch_op.drop_index('ix_clients_rm_tier_contact')
         batch_op.drop_index('ix_clients_txn_contact_rm')
         batch_op.drop_index('ix_clients_tier_contact_rm')
+        batch_op.drop_index('ix_clients_rm_txn_contact')
+        batch_op.drop_index('ix_clients_rm_tier_contact')
+        batch_op.drop_index('ix_clients_acquired_rm')
         batch_op.create_index(batch_op.f('ix_clients_tier_contact'), ['tier', 'last_contact_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_clients_acquired'), ['acquired_on', 'acquisition_channel'], unique=False)
 
     op.drop_table('portfolio_worse_loans')
+    with op.batch_alter_table('portfolio_client_figures', schema=None) as batch_op:
+        batch_op.drop_index('ix_portfolio_client_figures_book_order')
+
     op.drop_table('portfolio_client_figures')
     op.drop_table('portfolio_rollup_state')
     with op.batch_alter_table('portfolio_book_rollup', schema=None) as batch_op:

@@ -59,6 +59,16 @@ def _compare_all(engine, a, r) -> None:
                 pl, nl = q.book_page(engine, scope, book_f, a, r, flag=flag, sort=sort, limit=500, use_rollup=False)
                 assert nr == nl
                 pd.testing.assert_frame_equal(pr, pl, check_dtype=False)
+        for offset in (0, 20, 40):  # the default order's pages, read from the precomputed index
+            pr, nr = q.book_page(engine, scope, book_f, a, r, limit=20, offset=offset, use_rollup=True)
+            pl, nl = q.book_page(engine, scope, book_f, a, r, limit=20, offset=offset, use_rollup=False)
+            assert nr == nl and len(pr) == 20
+            pd.testing.assert_frame_equal(pr, pl, check_dtype=False)
+        tier_f = q.Filters(rm_id=rm_id, tier="ordinary", client_type="individual")
+        pd.testing.assert_frame_equal(q.book_page(engine, scope, tier_f, a, r, limit=30, use_rollup=True)[0],
+                                      q.book_page(engine, scope, tier_f, a, r, limit=30, use_rollup=False)[0],
+                                      check_dtype=False)
+        assert q.filter_values(engine, scope) == q.filter_values(engine, scope)
         pd.testing.assert_frame_equal(perf.performance(engine, scope, q.Filters(), a, r, use_rollup=True),
                                       perf.performance(engine, scope, q.Filters(), a, r, use_rollup=False),
                                       check_dtype=False)
