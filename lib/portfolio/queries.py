@@ -378,6 +378,10 @@ def book_page(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, fl
 _LIVE_FLAGS = ("overdue_visit", "dormant")
 
 
+def _flag_terms(flag: str, a: AsOf, r: Rules) -> list:
+    return key_overdue_terms(a, r, tuple(rules.TIERS)) if flag == "overdue_visit" else dormant_terms(a, r)
+
+
 def _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offset, rollup):
     if flag and flag not in rules.FLAG_NAMES:
         raise ValueError(f"unknown flag {flag!r}")
@@ -387,8 +391,7 @@ def _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offs
     extra = []
     if rollup and flag in _LIVE_FLAGS:
         # the live flag as index ranges on clients, so that only flagged clients are computed
-        terms = key_overdue_terms(a, r, tuple(rules.TIERS)) if flag == "overdue_visit" else dormant_terms(a, r)
-        extra.append(or_(*terms))
+        extra.append(or_(*_flag_terms(flag, a, r)))
     figs = client_figures(scope, f, a, r, rollup=rollup, extra=extra).subquery("figs")
     q = select(figs)
     if flag:
@@ -408,14 +411,22 @@ def _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offs
         # the total from the rollup (a static flag is a column of it)
         col = func.sum(BR.c[flag] if flag else BR.c.clients)
         total = int(conn.execute(select(func.coalesce(col, 0)).where(*rollup_conditions(BR, scope, f))).scalar_one())
+    elif rollup and not searching:
+        index = _flag_index("overdue" if flag == "overdue_visit" else "dormant", scope, f)
+        total = sum(_count_per_rm(conn, client_conditions(scope, f), _flag_terms(flag, a, r), index).values())
     else:
         total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-    if rollup and not searching and not flag and sort == "tier" and not descending:
+    if rollup and not searching and sort == "tier" and not descending:
         # the default order of a book straight from the index (rm_id, tier_rank, deposits_fen) of the
-        # precomputed figures: one page of ids, then those clients' rows
+        # precomputed figures, skipping clients without the flag: one page of ids, then those clients' rows
+        flag_cond = []
+        if flag in _LIVE_FLAGS:
+            flag_cond = [or_(*_flag_terms(flag, a, r))]
+        elif flag:
+            flag_cond = [PCF.c[flag] == 1]
         ids = [x for (x,) in conn.execute(
             select(PCF.c.client_id).select_from(PCF.join(C, C.c.id == PCF.c.client_id))
-            .where(*client_conditions(scope, f), PCF.c.rm_id == C.c.rm_id)
+            .where(*client_conditions(scope, f), PCF.c.rm_id == C.c.rm_id, *flag_cond)
             .order_by(PCF.c.rm_id, PCF.c.tier_rank, PCF.c.deposits_fen.desc(), PCF.c.client_id)
             .limit(limit).offset(offset))]
         if not ids:
