@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib import auth
-from lib.i18n import t
+from lib.i18n import current_language, t
 from lib.policy import ROLE_NAMES
 from lib.session import language_picker, logout
 from lib.tabular import neutralise_formulas, to_csv_bytes, to_xlsx_bytes  # noqa: F401 - re-exported for pages
@@ -84,3 +84,25 @@ def page_link(container, spec, label: str | None = None) -> None:
         container.page_link(spec.file, label=label, icon=spec.icon)
     except StreamlitAPIException:
         container.markdown(label)
+
+
+CHART_TTL_S = 300
+
+
+@st.cache_data(ttl=CHART_TTL_S, max_entries=256, show_spinner=False)
+def _chart_spec(_builder, name: str, lang: str, df: pd.DataFrame, args: tuple) -> dict | None:
+    chart = _builder(df, *args)
+    return None if chart is None else chart.to_dict()
+
+
+def chart(builder: Callable, df: pd.DataFrame, *args, width="stretch") -> None:
+    """Draw ``builder(df, *args)`` (an Altair chart, or None for "no rows").
+
+    Building an Altair chart validates every encoding against the Vega-Lite schema (10-35 ms a chart,
+    on every rerun); the finished Vega-Lite spec is cached instead, keyed on the builder, the language
+    (labels are translated) and the data, and drawn as it is."""
+    spec = _chart_spec(builder, f"{builder.__module__}.{builder.__qualname__}", current_language(), df, args)
+    if spec is None:
+        st.info(t("ui.no_rows"))
+    else:
+        st.vega_lite_chart(spec, width=width)

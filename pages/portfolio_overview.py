@@ -45,15 +45,15 @@ ch = svc.charts(engine, scope, f, a, r)
 tabs = st.tabs([t("portfolio.chart.composition"), t("portfolio.chart.trend"), t("portfolio.chart.migration"),
                 t("portfolio.chart.class_by_rm"), t("portfolio.chart.channels")])
 with tabs[0]:
-    v.show_chart(v.composition_chart(ch["composition"]))
+    v.show_chart(v.composition_chart, ch["composition"])
 with tabs[1]:
-    v.show_chart(v.trend_chart(ch["trend"]))
+    v.show_chart(v.trend_chart, ch["trend"])
 with tabs[2]:
-    v.show_chart(v.migration_chart(ch["migration"]))
+    v.show_chart(v.migration_chart, ch["migration"])
 with tabs[3]:
-    v.show_chart(v.class_by_rm_chart(ov))
+    v.show_chart(v.class_by_rm_chart, ov)
 with tabs[4]:
-    v.show_chart(v.channel_chart(ch["channels"]))
+    v.show_chart(v.channel_chart, ch["channels"])
 
 st.subheader(t("portfolio.key_overdue_title"))
 ko, ko_total = svc.key_overdue(engine, scope, f, a, r, limit=page_size, offset=v.page_offset("pov_ko_page", page_size))

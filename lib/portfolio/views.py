@@ -13,6 +13,7 @@ from lib.i18n import t
 from lib.portfolio import rules
 from lib.portfolio import service as svc
 from lib.portfolio.queries import Filters
+from lib.ui import chart as ui_chart
 
 BOOK_PAGE = "pages/portfolio_book.py"
 CLIENT_PAGE = "pages/portfolio_client.py"
@@ -195,11 +196,9 @@ def class_by_rm_chart(ov: pd.DataFrame):
     )
 
 
-def show_chart(chart) -> None:
-    if chart is None:
-        st.info(t("ui.no_rows"))
-    else:
-        st.altair_chart(chart, width="stretch")
+def show_chart(builder, df: pd.DataFrame) -> None:
+    """One of the chart builders above, drawn from a cached spec (lib.ui.chart)."""
+    ui_chart(builder, df)
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -444,7 +443,7 @@ def holdings_section(h: pd.DataFrame, hist: pd.DataFrame) -> None:
         "account_no": text_col("portfolio.col.account_no"), "opened_on": date_col("portfolio.col.opened_on"),
         "as_of": date_col("portfolio.col.month_end"), "balance_wan": wan_col("portfolio.col.balance_wan")})
     st.markdown(f"**{t('portfolio.chart.trend')}**")
-    show_chart(trend_chart(hist))
+    show_chart(trend_chart, hist)
 
 
 def credit_section(cl: pd.DataFrame) -> None:
