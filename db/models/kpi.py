@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, BigId
@@ -74,7 +74,12 @@ class ChatFact(Base):
     max_wait_s: Mapped[int | None] = mapped_column(Integer)
     # None when the client is unknown; else False if the client came back within the window
     resolving: Mapped[bool | None] = mapped_column(Boolean)
-    __table_args__ = (Index("ix_kpi_chat_facts_agent_day", "agent_id", "work_date"),)
+    __table_args__ = (Index("ix_kpi_chat_facts_agent_day", "agent_id", "work_date"),
+                      # the drill-down's default order (day, chat) read in index order, LIMIT 200 without a sort
+                      Index("ix_kpi_chat_facts_day_chat", "work_date", "chat_id"))
+
+
+OPEN_CLOCKS = "reply_state = 'open' OR fu_state = 'open'"
 
 
 class ComplaintFact(Base):
@@ -92,7 +97,10 @@ class ComplaintFact(Base):
     fu_state: Mapped[str] = mapped_column(String(8))
     follow_up_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))
-    __table_args__ = (Index("ix_kpi_complaint_facts_agent_day", "agent_id", "day"),)
+    __table_args__ = (Index("ix_kpi_complaint_facts_agent_day", "agent_id", "day"),
+                      # complaints still open (about 1.5 %): the "overdue now" counts read only these
+                      Index("ix_kpi_complaint_facts_open_day", "day",
+                            postgresql_where=text(OPEN_CLOCKS), sqlite_where=text(OPEN_CLOCKS)))
 
 
 class AgentDayRollup(Base):

@@ -48,6 +48,26 @@ _ORDER = {
 }
 
 
+# The number of records behind a KPI, where a rollup column counts exactly those rows (the same filter
+# on the same source table): summed over the scope's agent-days instead of counting the raw rows.
+_ROLLUP_TOTAL = {
+    "chats_handled": "chats",  # kpi_chat_facts rows
+    "first_response_median_s": "frt_chats",  # ... with a first response
+    "first_response_p90_s": "frt_chats",
+    "contacts_per_resolution": "tracked_chats",  # ... with resolving not null
+}
+
+
+def _total(conn, kpi_key: str, base: str, cond: str, params: dict, scope: Scope) -> int:
+    col = _ROLLUP_TOTAL.get(kpi_key)
+    if col is None:
+        return int(conn.execute(q(f"SELECT COUNT(*) {base}", expanding=scope.expanding), params).scalar_one())
+    v = conn.execute(q(f"""SELECT SUM(r.{col}) FROM rollup_agent_day r JOIN agents a ON a.id = r.agent_id
+                           WHERE r.day >= :start AND r.day <= :end AND {cond}""", expanding=scope.expanding),
+                     params).scalar()
+    return int(v or 0)
+
+
 def records(engine: Engine, scope: Scope, kpi_key: str, start: date, end: date, *, agent_id: int | None = None,
             day: date | None = None, limit: int = 200, offset: int = 0) -> Records:
     """The records behind ``kpi_key`` for the scope (and optionally one agent / one day)."""
@@ -108,7 +128,7 @@ def records(engine: Engine, scope: Scope, kpi_key: str, start: date, end: date, 
                       u.display_name AS recorded_by, e.recorded_at {base} ORDER BY e.day, e.id"""
         cols = _ERROR_COLS
     with engine.connect() as conn:
-        total = conn.execute(q(f"SELECT COUNT(*) {base}", expanding=scope.expanding), params).scalar_one()
+        total = _total(conn, kpi_key, base, cond, params, scope)
         rows = conn.execute(q(f"{select_} LIMIT :lim OFFSET :off", expanding=scope.expanding),
                             params).mappings().all()
     df = pd.DataFrame(rows, columns=cols)

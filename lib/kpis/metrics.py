@@ -144,12 +144,14 @@ def finish(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None = None, *,
-            now: datetime | None = None, qa: bool = True) -> pd.DataFrame:
+            now: datetime | None = None, qa: bool = True, qa_month_fn=None, qa_days_fn=None) -> pd.DataFrame:
     """Every KPI of ``scope`` over ``start``..``end`` (inclusive), per ``by`` group.
 
     ``by``: None (one row), "agent", "team", "day" or "month". Agents, teams and
     days without any record appear with zero counts (and empty rates).
     The QA monthly score is filled for whole calendar months (from lib.qa.points).
+    ``qa_month_fn(scope, month)`` / ``qa_days_fn(scope, start, end)`` replace ``qa_month`` / ``qa_days``
+    (the pages pass cached ones, so that every grouping of a page shares one QA month).
     """
     if by not in BY:
         raise ValueError(f"by must be one of {BY}")
@@ -185,7 +187,8 @@ def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
     df = finish(df)
     if qa:
-        _add_qa(engine, scope, start, end, by, df)
+        _add_qa(engine, scope, start, end, by, df, qa_month_fn or (lambda sc, m: qa_month(engine, sc, m)),
+                qa_days_fn or (lambda sc, a, b: qa_days(engine, sc, a, b)))
     return df.reset_index(drop=True)
 
 
@@ -232,14 +235,15 @@ def qa_days(engine: Engine, scope: Scope, start: date, end: date) -> pd.DataFram
         pd.DataFrame(columns=cols)
 
 
-def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None, df: pd.DataFrame) -> None:
+def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None, df: pd.DataFrame,
+            month_fn, days_fn) -> None:
     if qa_module() is None:
         return
     if by in (None, "agent", "team"):
         month = whole_month(start, end)
         if month is None:
             return
-        m = qa_month(engine, scope, month)
+        m = month_fn(scope, month)
         m["points"] = pd.to_numeric(m["points"], errors="coerce")
         if by is None:
             df["qa_monthly_points"] = float(m["points"].mean()) if m["points"].notna().any() else np.nan
@@ -250,12 +254,12 @@ def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None
     elif by == "month":
         vals = {}
         for month in df["month"]:
-            m = qa_month(engine, scope, month)
+            m = month_fn(scope, month)
             p = pd.to_numeric(m["points"], errors="coerce")
             vals[month] = float(p.mean()) if p.notna().any() else np.nan
         df["qa_monthly_points"] = df["month"].map(vals).astype(float)
     elif by == "day":
-        d = qa_days(engine, scope, start, end)
+        d = days_fn(scope, start, end)
         if len(d):
             d["work_date"] = [_norm_key(v, "day") for v in d["work_date"]]
             mean_point = d.dropna(subset=["point"]).groupby("work_date")["point"].mean()
@@ -280,7 +284,7 @@ def kpi(key: str):
     return KPI_BY_KEY[key]
 
 
-def points_at_risk(engine: Engine, scope: Scope, month: str) -> dict | None:
+def points_at_risk(engine: Engine, scope: Scope, month: str, *, qa_month_fn=None, qa_days_fn=None) -> dict | None:
     """For one agent's month: points earned, lost, still at risk, the best case and how many more
     points can be lost before a bonus deduction (the tiers are lib.qa.rules.bonus_tier's)."""
     mod = qa_module()
@@ -290,8 +294,8 @@ def points_at_risk(engine: Engine, scope: Scope, month: str) -> dict | None:
     from lib.qa.rules import bonus_tier
 
     start, end = month_bounds(month)
-    days = qa_days(engine, scope, start, end)
-    m = qa_month(engine, scope, month)
+    days = (qa_days_fn or (lambda sc, a, b: qa_days(engine, sc, a, b)))(scope, start, end)
+    m = (qa_month_fn or (lambda sc, mo: qa_month(engine, sc, mo)))(scope, month)
     working_days = int(m["working_days"].iloc[0]) if len(m) and pd.notna(m["working_days"].iloc[0]) else len(days)
     pts = [p for p in days["point"]] if len(days) else []
     earned = sum(1 for p in pts if p is not None and not pd.isna(p) and int(p) == 1)

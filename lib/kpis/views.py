@@ -40,9 +40,25 @@ def _engine(url: str) -> Engine:
     return engine_for(url)
 
 
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def _qa_month(url: str, scope_key: tuple, month: str) -> pd.DataFrame:
+    """The scope's QA month (lib.qa.points.agent_month), read once for every grouping, tile and table."""
+    return metrics.qa_month(_engine(url), Scope(*scope_key), month)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def _qa_days(url: str, scope_key: tuple, start: date, end: date) -> pd.DataFrame:
+    return metrics.qa_days(_engine(url), Scope(*scope_key), start, end)
+
+
+def _qa_fns(url: str) -> dict:
+    return {"qa_month_fn": lambda sc, m: _qa_month(url, sc.key, m).copy(),
+            "qa_days_fn": lambda sc, a, b: _qa_days(url, sc.key, a, b).copy()}
+
+
 @st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
 def _compute(url: str, scope_key: tuple, start: date, end: date, by: str | None) -> pd.DataFrame:
-    return metrics.compute(_engine(url), Scope(*scope_key), start, end, by)
+    return metrics.compute(_engine(url), Scope(*scope_key), start, end, by, **_qa_fns(url))
 
 
 def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None = None) -> pd.DataFrame:
@@ -71,6 +87,8 @@ def latest_day(engine: Engine) -> date:
 
 def clear_cache() -> None:
     _compute.clear()
+    _qa_month.clear()
+    _qa_days.clear()
     _qa_bonus.clear()
     _latest_day.clear()
     _records.clear()
@@ -370,7 +388,7 @@ def work_error_form(engine: Engine, scope: Scope, user: CurrentUser, agents: dic
 
 def points_at_risk(engine: Engine, scope: Scope, month: str, as_of: date, *, key: str, user: CurrentUser,
                    download_key: str, with_days: bool = True) -> None:
-    r = metrics.points_at_risk(engine, scope, month)
+    r = metrics.points_at_risk(engine, scope, month, **_qa_fns(_url(engine)))
     if r is None:
         st.info(t("kpi.qa_unavailable"))
         return
@@ -421,7 +439,7 @@ def qa_bonus_frame(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
 def _qa_bonus(url: str, scope_key: tuple, month: str) -> pd.DataFrame:
-    m = metrics.qa_month(_engine(url), Scope(*scope_key), month)
+    m = _qa_month(url, scope_key, month).copy()
     if m.empty:
         return pd.DataFrame(columns=["team", "agents", "points_mean", "full", "tier1", "tier2", "no_bonus",
                                      "deduction_yuan"])

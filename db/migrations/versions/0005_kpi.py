@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('chat_id', name=op.f('pk_kpi_chat_facts'))
     )
     op.create_index('ix_kpi_chat_facts_agent_day', 'kpi_chat_facts', ['agent_id', 'work_date'], unique=False)
+    op.create_index('ix_kpi_chat_facts_day_chat', 'kpi_chat_facts', ['work_date', 'chat_id'], unique=False)
 
     op.create_table('kpi_complaint_facts',
     sa.Column('complaint_id', BIG, autoincrement=False, nullable=False),
@@ -89,6 +90,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('complaint_id', name=op.f('pk_kpi_complaint_facts'))
     )
     op.create_index('ix_kpi_complaint_facts_agent_day', 'kpi_complaint_facts', ['agent_id', 'day'], unique=False)
+    op.create_index('ix_kpi_complaint_facts_open_day', 'kpi_complaint_facts', ['day'], unique=False,
+                    postgresql_where=sa.text("reply_state = 'open' OR fu_state = 'open'"),
+                    sqlite_where=sa.text("reply_state = 'open' OR fu_state = 'open'"))
 
     op.create_table('rollup_agent_day',
     sa.Column('agent_id', sa.Integer(), autoincrement=False, nullable=False),

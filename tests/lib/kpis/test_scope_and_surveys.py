@@ -145,3 +145,12 @@ def test_quarterly_view(small):
     assert surveys.quarter_bounds("2026-Q4") == (date(2026, 10, 1), date(2026, 12, 31))
     assert surveys.quarter_of(date(2026, 5, 3)) == "2026-Q2"
     assert surveys.quarters_around(date(2026, 2, 1), 3) == ["2026-Q1", "2025-Q4", "2025-Q3"]
+
+
+def test_drill_totals_from_the_rollup_equal_the_records_counted(small):
+    """Chat drill-downs take their total from rollup_agent_day: it must equal counting the rows listed."""
+    for scope in (Scope(None), Scope((small.team_a,)), Scope(None, (small.alice,))):
+        for key in drill._ROLLUP_TOTAL:
+            for day in (None, D1):
+                r = drill.records(small.engine, scope, key, *MARCH, day=day, limit=10_000)
+                assert r.total == len(r.rows), (scope, key, day)
