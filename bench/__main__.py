@@ -134,6 +134,7 @@ def derived_builders() -> list[tuple]:
 
     return [
         ("portfolio rollup", lambda eng, today: rollup.rebuild_for_today(eng, today, if_stale=True)),
+        ("complaints month rollup", lambda eng, today: __import__("lib.complaints.rollup").complaints.rollup.build(eng, today)),
     ]
 
 
@@ -290,7 +291,7 @@ def area_of(key: str) -> str:
 
 
 def run(backends, sizes, out_md: Path, out_json: Path, log, url_override: str | None = None,
-        only_pages: set[str] | None = None) -> dict:
+        only_pages: set[str] | None = None, import_n: int = 20_000) -> dict:
     from lib import policy
     from lib.db import engine_for
 
@@ -334,8 +335,18 @@ def run(backends, sizes, out_md: Path, out_json: Path, log, url_override: str | 
                 naive.append({"area": area, "page": heaviest["page"], "role": heaviest["role"],
                               "page_cold_ms": heaviest["cold_ms"], "naive_ms": n_ms})
             counts = table_counts(engine_for(url))
+            imp = None
+            if import_n:
+                from bench.imports import time_chat_import
+
+                try:
+                    imp = time_chat_import(url, PG_ADMIN, import_n)
+                    log(f"{backend}/{size} chat import: {imp['messages']:,} messages in {imp['seconds']} s = "
+                        f"{imp['messages_per_s']:,}/s")
+                except Exception as exc:  # noqa: BLE001 - reported, not fatal
+                    log(f"{backend}/{size} chat import failed ({type(exc).__name__}: {exc})")
             results["runs"].append({"backend": backend, "size": size, "seed_seconds": seeded, "pages": pages,
-                                    "naive": naive, "rows": counts})
+                                    "naive": naive, "rows": counts, "import": imp})
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     out_md.write_text(render_md(results), encoding="utf-8")
@@ -409,6 +420,11 @@ def render_md(results: dict) -> str:
                 ratio = f"{n['naive_ms'] / n['page_cold_ms']:.0f}×" if n["naive_ms"] else "—"
                 nm = f"{n['naive_ms']:.0f}" if n["naive_ms"] else "—"
                 lines.append(f"| {n['area']} | {n['page']} ({n['role']}) | {n['page_cold_ms']:.0f} | {nm} | {ratio} |")
+        if run.get("import"):
+            imp = run["import"]
+            lines += ["", f"Chat import (python -m db import-chats into a copy of this database): "
+                          f"{imp['conversations']:,} conversations, {imp['messages']:,} messages ({imp['mb']} MB of "
+                          f"JSON Lines) in {imp['seconds']} s: **{imp['messages_per_s']:,} messages/s**."]
         lines.append("")
     growth = []
     for backend in ("sqlite", "postgresql"):
@@ -436,6 +452,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=str(ROOT / "bench" / "benchmarks.json"))
     ap.add_argument("--url", help="time this database as it is (no seeding); for smoke runs")
     ap.add_argument("--pages", help="only these page keys (comma-separated), for a quick look; default: every page")
+    ap.add_argument("--import-conversations", type=int, default=20_000,
+                    help="conversations (~19 messages each) in the timed chat import into a copy; 0: no import")
     args = ap.parse_args(argv)
 
     def log(msg):
@@ -450,7 +468,8 @@ def main(argv=None) -> int:
     logging.disable(logging.WARNING)
 
     pages = set(args.pages.split(",")) if args.pages else None
-    run(args.backends.split(","), args.sizes.split(","), Path(args.out), Path(args.json), log, args.url, pages)
+    run(args.backends.split(","), args.sizes.split(","), Path(args.out), Path(args.json), log, args.url, pages,
+        args.import_conversations)
     print(f"wrote {args.out} and {args.json}")
     return 0
 
