@@ -6,7 +6,7 @@ import streamlit as st
 from lib.guard import require_page
 from lib.i18n import t
 from lib.kpis import views
-from lib.kpis.scope import team_scope, visible_teams
+from lib.kpis.scope import team_scope
 
 engine, user = require_page("kpi_department")
 st.title(t("kpi.page.department"))
@@ -27,7 +27,7 @@ st.subheader(t("kpi.trend"))
 views.trend(engine, scope, start, end, key="kpi_dept_trend", drill_key=DRILL)
 
 st.subheader(t("kpi.drill"))
-teams = visible_teams(engine, user)
+teams = views.visible_teams(engine, user)
 names = dict(zip(teams["id"].astype(int), teams["name"], strict=True))
 options = [None, *names]
 team_id = st.selectbox(t("kpi.team"), options, index=options.index(picked_team) if picked_team in options else 0,

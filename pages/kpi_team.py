@@ -6,12 +6,12 @@ import streamlit as st
 from lib.guard import require_page
 from lib.i18n import t
 from lib.kpis import views
-from lib.kpis.scope import is_department_viewer, team_scope, visible_teams
+from lib.kpis.scope import is_department_viewer, team_scope
 
 engine, user = require_page("kpi_team")
 st.title(t("kpi.page.team"))
 
-teams = visible_teams(engine, user)
+teams = views.visible_teams(engine, user)
 if teams.empty:
     st.info(t("kpi.no_teams"))
     st.stop()
