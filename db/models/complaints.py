@@ -126,3 +126,34 @@ class DepartmentRequest(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     answer: Mapped[str | None] = mapped_column(Text)
+
+
+class ComplaintMonthRollup(Base):
+    """The monthly report's figures, precomputed (lib/complaints/rollup.py): per month (accepted, in the
+    bank's zone ``tz``), per report dimension and value, per scope cell (handling team, subject agent,
+    unassigned — what a team lead's scope tests), the report's counts. ``dim`` '*' holds the month's
+    totals; one row with ``dim`` '#built' and ``value`` = tz marks a month as built. Kept exact by the
+    ``complaints_changed`` listener; rebuilt for a month on demand."""
+
+    __tablename__ = "complaint_month_rollup"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7))
+    dim: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(String(128))
+    ref_id: Mapped[int | None] = mapped_column(Integer)  # product id (dim product) or handler user id (dim handler)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    subject_agent_id: Mapped[int | None] = mapped_column(Integer)
+    unassigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    replied: Mapped[int] = mapped_column(Integer, default=0)
+    replied_24h: Mapped[int] = mapped_column(Integer, default=0)
+    followed_up: Mapped[int] = mapped_column(Integer, default=0)
+    followed_up_3d: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    reached: Mapped[int] = mapped_column(Integer, default=0)
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    regulator: Mapped[int] = mapped_column(Integer, default=0)
+    media: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_complaint_month_rollup_month_dim", "month", "dim"),)

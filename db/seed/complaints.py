@@ -24,7 +24,7 @@ from db.bulk import insert_rows, next_id, reset_sequences
 from db.models import Agent, Client, Complaint, ComplaintEvent, ComplaintExtension, DepartmentRequest, User
 from db.seed.context import SeedContext
 from lib.calendar import to_local, to_utc
-from lib.complaints import DEPARTMENTS, clocks
+from lib.complaints import DEPARTMENTS, clocks, rollup
 from lib.settings import defaults
 
 CHANNEL_WEIGHTS = {"hotline": 34, "chat": 20, "weibo": 5, "sms": 4, "email": 8, "letter": 4, "branch": 19,
@@ -400,6 +400,8 @@ def seed(ctx: SeedContext) -> None:
     _flush(conn, c_rows, e_rows, x_rows, r_rows)
     reset_sequences(conn, Complaint.__table__, ComplaintEvent.__table__, ComplaintExtension.__table__,
                     DepartmentRequest.__table__)
+    # the monthly report's rollup, every month from the rows just written
+    rollup.build_all(conn, tz)
 
 
 COMPLAINT_COLUMNS = [

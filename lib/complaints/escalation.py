@@ -13,16 +13,18 @@ The queue and the home pages call ``run_if_due`` (at most once a minute per data
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 
-from db.models import Complaint
-from lib import audit, events
+from db.models import AuditLog, Complaint, ComplaintEvent
+from lib import audit
 from lib import settings as settings_mod
-from lib.complaints import clocks
+from lib.complaints import clocks, rollup
 
 C = Complaint.__table__.c
 _LAST: dict[str, float] = {}
@@ -31,38 +33,63 @@ MIN_INTERVAL_S = 60.0
 
 
 def run(engine: Engine, now: datetime | None = None) -> dict[int, int]:
-    """Escalate what is due; returns {complaint id: new level}."""
+    """Escalate what is due; returns {complaint id: new level}.
+
+    Only complaints that can rise are read (``due_at`` is the active clock's deadline, so a
+    complaint below level 1 overdue by the lead's hours, or below level 2 overdue by the manager's:
+    two ranges of the open-complaints index), and the changes are written a statement per step
+    (0→1, 0→2, 1→2), not per complaint."""
     from lib.complaints.service import utcnow
 
     now = now or utcnow()
     s = settings_mod.load(engine)
     lead_h, mgr_h = s["complaints.escalate_lead_after_hours"], s["complaints.escalate_manager_after_hours"]
-    first = min(lead_h, mgr_h)
+    candidates = or_(
+        and_(C.escalation_level < 1, C.due_at <= now - timedelta(hours=lead_h)),
+        and_(C.escalation_level < 2, C.due_at <= now - timedelta(hours=mgr_h)),
+    )
     changed: dict[int, int] = {}
     with engine.begin() as conn:
         rows = conn.execute(
             select(C.id, C.status, C.reply_due_at, C.follow_up_due_at, C.outer_due_at, C.escalation_level)
-            .where(C.due_at.is_not(None), C.due_at <= now - timedelta(hours=first), C.escalation_level < 2)
+            .where(C.due_at.is_not(None), candidates).order_by(C.id)
         ).mappings().all()
+        steps: dict[tuple[int, int], list] = defaultdict(list)
         for r in rows:
             since = clocks.overdue_since(r["status"], now, r["reply_due_at"], r["follow_up_due_at"], r["outer_due_at"])
             level = clocks.escalation_level(since, now, lead_h, mgr_h)
-            if level <= r["escalation_level"]:
-                continue
-            res = conn.execute(update(Complaint).where(C.id == r["id"], C.escalation_level == r["escalation_level"])
-                               .values(escalation_level=level))
-            if res.rowcount != 1:
-                continue
-            kind = clocks.active_clock(r["status"], r["reply_due_at"], r["follow_up_due_at"], r["outer_due_at"])[0]
-            for lvl in range(r["escalation_level"] + 1, level + 1):
-                conn.execute(Complaint.metadata.tables["complaint_events"].insert().values(
-                    complaint_id=r["id"], at=now, actor_user_id=None, kind="escalated", from_status=None,
-                    to_status=None, detail_json=f'{{"level": {lvl}, "clock": "{kind}"}}'))
-            audit.record(conn, user_id=None, username="system", action="complaint.escalate", entity="complaint",
-                         entity_id=r["id"], detail={"from": r["escalation_level"], "to": level, "clock": kind})
-            changed[r["id"]] = level
-        if changed:
-            events.emit("complaints_changed", conn, complaint_ids=list(changed))
+            if level > r["escalation_level"]:
+                steps[(r["escalation_level"], level)].append(r)
+        if not steps:
+            return changed
+        rollup.before_change(conn, [r["id"] for group in steps.values() for r in group])
+        ev_rows, audit_rows = [], []
+        for (old, level), group in sorted(steps.items()):
+            ids = [r["id"] for r in group]
+            done: set[int] = set()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                done.update(conn.execute(update(Complaint).where(C.id.in_(chunk), C.escalation_level == old)
+                                         .values(escalation_level=level).returning(C.id)).scalars())
+            for r in group:
+                if r["id"] not in done:
+                    continue
+                kind = clocks.active_clock(r["status"], r["reply_due_at"], r["follow_up_due_at"],
+                                           r["outer_due_at"])[0]
+                for lvl in range(old + 1, level + 1):
+                    ev_rows.append({"complaint_id": r["id"], "at": now, "actor_user_id": None, "kind": "escalated",
+                                    "from_status": None, "to_status": None,
+                                    "detail_json": f'{{"level": {lvl}, "clock": "{kind}"}}'})
+                audit_rows.append({"at": audit._now(), "user_id": None, "username": "system",
+                                   "action": "complaint.escalate", "entity": "complaint", "entity_id": str(r["id"]),
+                                   "detail_json": json.dumps({"from": old, "to": level, "clock": kind},
+                                                             ensure_ascii=False)})
+                changed[r["id"]] = level
+        if ev_rows:
+            conn.execute(ComplaintEvent.__table__.insert(), ev_rows)
+        if audit_rows:
+            conn.execute(AuditLog.__table__.insert(), audit_rows)
+        rollup.changed(conn, sorted({r["id"] for g in steps.values() for r in g}))
     return changed
 
 

@@ -36,10 +36,9 @@ from datetime import date, datetime, time
 from sqlalchemy import Engine, bindparam, select, update
 
 from db.models import Client, Complaint
-from lib import events
 from lib.auth import CurrentUser
 from lib.calendar import to_utc
-from lib.complaints import CHANNELS
+from lib.complaints import CHANNELS, rollup
 from lib.complaints.service import NewComplaint, _audit, _context, _event, insert_complaint, utcnow, validate
 from lib.fileio import ImportIssue, ImportRefused, ImportReport, decode_bytes
 
@@ -262,7 +261,7 @@ def import_complaints(engine: Engine, data: bytes, *, preset: str = "own", skip_
             _audit(conn, user, "import", None, {"preset": preset, "inserted": len(ids), "skipped": report.skipped,
                                                 "rejected": len(report.rejected), "first_id": ids[0],
                                                 "last_id": ids[-1]})
-            events.emit("complaints_changed", conn, complaint_ids=ids)
+            rollup.changed(conn, ids)
     report.inserted = len(ids)
     if progress:
         progress(len(todo), len(todo))

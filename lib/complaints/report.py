@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, literal, select, union_all
+from sqlalchemy import Engine, and_, case, func, literal, select, union_all
 
 from db.models import Agent, Complaint, Product, User
 from lib import settings as settings_mod
 from lib.auth import CurrentUser
 from lib.calendar import to_local, to_utc
-from lib.complaints import scope
+from lib.complaints import rollup, scope
 from lib.i18n import current_language
 
 C = Complaint.__table__.c
@@ -118,8 +118,9 @@ def _base(dim: str | None):
 
 
 def _breakdowns(engine: Engine, user: CurrentUser, start: datetime, end: datetime) -> dict[str, pd.DataFrame]:
-    """Every breakdown of the month in one statement: the month's rows in scope are read once
-    (a CTE used by each GROUP BY, which both backends materialise) instead of once per dimension."""
+    """Every breakdown of the month in one statement over the raw rows: the month's rows in scope are
+    read once (a CTE used by each GROUP BY). The report reads the rollup instead (``_breakdowns_rollup``);
+    this is the reference it is tested against."""
     cols = [_dim_column(d).label(d) for d in DIMENSIONS]
     cols += [C.replied_at, C.reply_on_time, C.followed_up_at, C.follow_up_on_time, C.follow_up_outcome,
              C.repeat_of_id, C.regulator_referral, C.media_risk, C.escalation_level, C.closed_at]
@@ -131,6 +132,28 @@ def _breakdowns(engine: Engine, user: CurrentUser, start: datetime, end: datetim
              for d in DIMENSIONS]
     with engine.connect() as conn:
         rows = conn.execute(union_all(*parts)).mappings().all()
+    return _breakdown_frames(rows)
+
+
+def _breakdowns_rollup(engine: Engine, user: CurrentUser, month: str) -> dict[str, pd.DataFrame]:
+    """The breakdowns from the rollup: the month's rows in scope, each dimension's values resolved to
+    today's product and handler names, summed per displayed value (as the raw GROUP BY does)."""
+    R = rollup.RC  # noqa: N806
+    lang = current_language()
+    pname = Product.name_zh if lang == "zh" else Product.name_en
+    value = case((R.dim == "product", func.coalesce(pname, R.value)),
+                 (R.dim == "handler", User.display_name), else_=R.value).label("value")
+    j = (rollup.R.outerjoin(Product, and_(R.dim == "product", Product.id == R.ref_id))
+         .outerjoin(User, and_(R.dim == "handler", User.id == R.ref_id)))
+    q = (select(R.dim, value, *rollup.sums()).select_from(j)
+         .where(R.month == month, R.dim.in_(DIMENSIONS), rollup.scope_clause(user))
+         .group_by(R.dim, value))
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return _breakdown_frames(rows)
+
+
+def _breakdown_frames(rows) -> dict[str, pd.DataFrame]:
     every = _with_shares(pd.DataFrame(rows, columns=["dim", "value", *MEASURES]))
     every["value"] = every["value"].fillna("—")
     out = {}
@@ -143,8 +166,8 @@ def _breakdowns(engine: Engine, user: CurrentUser, start: datetime, end: datetim
 
 
 def _trend(engine: Engine, user: CurrentUser, months: list[str], tz: str) -> pd.DataFrame:
-    """Totals per month for ``months`` (oldest first) in one round trip: one index range per month;
-    a month without complaints has zero counts and empty shares."""
+    """Totals per month for ``months`` (oldest first) over the raw rows in one round trip (the reference
+    for ``_trend_rollup``); a month without complaints has zero counts and empty shares."""
     parts = []
     for m in months:
         start, end = month_bounds(m, tz)
@@ -152,7 +175,21 @@ def _trend(engine: Engine, user: CurrentUser, months: list[str], tz: str) -> pd.
                      .where(C.accepted_at >= start, C.accepted_at < end, scope.clause(user)))
     with engine.connect() as conn:
         rows = conn.execute(union_all(*parts)).mappings().all()
+    return _trend_frame(rows, months)
+
+
+def _trend_rollup(engine: Engine, user: CurrentUser, months: list[str]) -> pd.DataFrame:
+    R = rollup.RC  # noqa: N806
+    q = (select(R.month, *rollup.sums())
+         .where(R.month.in_(months), R.dim == rollup.TOTAL, rollup.scope_clause(user)).group_by(R.month))
+    with engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return _trend_frame(rows, months)
+
+
+def _trend_frame(rows, months: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["month", *MEASURES]).set_index("month").reindex(months).reset_index()
+    df[MEASURES] = df[MEASURES].fillna(0)
     return _with_shares(df)
 
 
@@ -161,14 +198,23 @@ def _as_summary(row: pd.Series) -> dict:
             for k, v in row.items() if k != "month"}
 
 
-def monthly_report(engine: Engine, user: CurrentUser, month: str, *, trend_months: int = 6) -> MonthlyReport:
+def monthly_report(engine: Engine, user: CurrentUser, month: str, *, trend_months: int = 6,
+                   raw: bool = False) -> MonthlyReport:
+    """The report from the rollup (``raw=True``: from the complaints themselves, the reference)."""
     tz = settings_mod.load(engine)["ui.timezone"]
     start, end = month_bounds(month, tz)
-    tdf = _trend(engine, user, previous_months(month, trend_months), tz)  # oldest first, ``month`` last
+    months = previous_months(month, trend_months)  # oldest first, ``month`` last
+    if raw:
+        tdf = _trend(engine, user, months, tz)
+        breakdowns = _breakdowns(engine, user, start, end)
+    else:
+        rollup.ensure_months(engine, months, tz)
+        tdf = _trend_rollup(engine, user, months)
+        breakdowns = _breakdowns_rollup(engine, user, month)
     rep = MonthlyReport(month, {"month": month, **_as_summary(tdf.iloc[-1])})
-    rep.breakdowns = _breakdowns(engine, user, start, end)
+    rep.breakdowns = breakdowns
     tdf["change"] = tdf["complaints"].diff()
-    tdf["change_pct"] = (tdf["complaints"].pct_change().replace([float("inf")], pd.NA)).round(4)
+    tdf["change_pct"] = tdf["complaints"].pct_change().replace([float("inf")], float("nan")).round(4)
     rep.trend = tdf
     causes = rep.breakdowns["cause_code"]
     rep.top_causes = causes[["value", "complaints", "share", "replied_24h_share"]].head(5).reset_index(drop=True)

@@ -24,12 +24,12 @@ from db.models import (
     User,
     UserRole,
 )
-from lib import audit, events
+from lib import audit
 from lib import calendar as calendar_mod
 from lib import settings as settings_mod
 from lib.auth import CurrentUser
 from lib.calendar import WorkCalendar, to_local
-from lib.complaints import CHANNELS, DEPARTMENTS, OUTCOMES, SEVERITIES, clocks, workflow
+from lib.complaints import CHANNELS, DEPARTMENTS, OUTCOMES, SEVERITIES, clocks, rollup, workflow
 from lib.i18n import t
 
 C = Complaint.__table__.c
@@ -164,9 +164,11 @@ def _check_version(row, expected_version: int | None) -> None:
 def _update(conn, row, values: dict) -> int:
     """Conditional update on the loaded version; returns the new version or raises StaleComplaint."""
     new_version = row["version"] + 1
+    rollup.before_change(conn, [row["id"]])
     res = conn.execute(update(Complaint).where(C.id == row["id"], C.version == row["version"])
                        .values(**values, version=new_version))
     if res.rowcount != 1:
+        rollup.after_change(conn, [row["id"]])  # unchanged by us: its contribution goes back
         raise StaleComplaint(t("complaints.err.stale"))
     return new_version
 
@@ -244,7 +246,7 @@ def insert_complaint(conn, new: NewComplaint, *, actor: CurrentUser | None, now:
     if audit_each:  # an import writes one audit row for the whole file instead
         _audit(conn, actor, "register", cid, {"ref_no": ref, "source": new.source, "external_id": new.external_id})
     if emit:
-        events.emit("complaints_changed", conn, complaint_ids=[cid])
+        rollup.changed(conn, [cid])
     return cid
 
 
@@ -356,7 +358,7 @@ def assign(engine: Engine, user: CurrentUser, complaint_id: int, expected_versio
         row = _load(conn, complaint_id)
         _check_version(row, expected_version)
         uid, _v = _assign_one(conn, user, row, to_user_id, now, _workloads(conn))
-        events.emit("complaints_changed", conn, complaint_ids=[complaint_id])
+        rollup.changed(conn, [complaint_id])
     return uid
 
 
@@ -384,7 +386,7 @@ def bulk_assign(engine: Engine, user: CurrentUser, items: Iterable[tuple[int, in
             except (ComplaintError, StaleComplaint, workflow.TransitionRefused) as exc:
                 res.refused[cid] = str(exc)
         if res.assigned:
-            events.emit("complaints_changed", conn, complaint_ids=list(res.assigned))
+            rollup.changed(conn, list(res.assigned))
     return res
 
 
@@ -464,7 +466,7 @@ def transition(engine: Engine, user: CurrentUser, complaint_id: int, action: str
         _event(conn, complaint_id, now, user.id, kind, row["status"], to, detail or None)
         _audit(conn, user, action, complaint_id, {"from": row["status"], "to": to, **({"outcome": outcome}
                                                                                        if outcome else {})})
-        events.emit("complaints_changed", conn, complaint_ids=[complaint_id])
+        rollup.changed(conn, [complaint_id])
     return v
 
 
@@ -567,7 +569,7 @@ def extend(engine: Engine, user: CurrentUser, complaint_id: int, expected_versio
                   "new_outer_due_at": new_outer.isoformat(), "approved_by": user.id}
         _event(conn, complaint_id, now, user.id, "extension", row["status"], row["status"], detail)
         _audit(conn, user, "extend", complaint_id, detail)
-        events.emit("complaints_changed", conn, complaint_ids=[complaint_id])
+        rollup.changed(conn, [complaint_id])
     return new_outer
 
 
