@@ -54,6 +54,34 @@ def _daily(url: str, key: tuple, start: date, end: date, agent_id: int | None):
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX, show_spinner=False)
+def _team_table(url: str, key: tuple, month: str):
+    return results.team_table(_month_table(url, key, month))
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX, show_spinner=False)
+def _reviews_page(url: str, key: tuple, start: date, end: date, agent_id: int | None, only_unqualified: bool,
+                  limit: int, offset: int):
+    from lib.qa import reviews
+
+    return reviews.reviews_page(engine_for(url), _Scope(key[0], key[1], key[2], None), start=start, end=end,
+                                agent_id=agent_id, only_unqualified=only_unqualified, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX, show_spinner=False)
+def _review_detail(url: str, key: tuple, review_id: int):
+    from lib.qa import reviews
+
+    return reviews.review_detail(engine_for(url), review_id, _Scope(key[0], key[1], key[2], None))
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX, show_spinner=False)
+def _transcript(url: str, chat_id: int):
+    from lib.qa import reviews
+
+    return reviews.transcript(engine_for(url), chat_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX, show_spinner=False)
 def _payroll(url: str, month: str):
     from lib.qa.exports import payroll_frame
 
@@ -82,6 +110,27 @@ def daily(engine, viewer, start: date, end: date, agent_id: int | None = None):
     return _daily(_url(engine), _key(viewer), start, end, agent_id)
 
 
+def team_table(engine, viewer, month: str):
+    """Per team, from the viewer's month table (results.team_table)."""
+    return _team_table(_url(engine), _key(viewer), month)
+
+
+def reviews_page(engine, viewer, *, start: date, end: date, agent_id: int | None = None,
+                 only_unqualified: bool = False, limit: int = 50, offset: int = 0):
+    frame, total = _reviews_page(_url(engine), _key(viewer), start, end, agent_id, bool(only_unqualified),
+                                 int(limit), int(offset))
+    return frame.copy(), total
+
+
+def review_detail(engine, review_id: int, viewer) -> dict:
+    """reviews.review_detail, cached on the viewer's scope (out of scope raises, and is never cached)."""
+    return _review_detail(_url(engine), _key(viewer), int(review_id))
+
+
+def transcript(engine, chat_id: int):
+    return _transcript(_url(engine), int(chat_id)).copy()
+
+
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def _catch_up(url: str, day: date) -> int:
     from lib.qa import sampling
@@ -97,5 +146,6 @@ def daily_sampling(engine) -> int:
 
 
 def clear() -> None:
-    for f in (_month_table, _criteria, _checks, _daily, _payroll):
+    for f in (_month_table, _criteria, _checks, _daily, _payroll, _team_table, _reviews_page, _review_detail,
+              _transcript):
         f.clear()

@@ -23,8 +23,9 @@ def choose(widget, label: str, keys: list, fmt, *, key: str, index: int = 0, **k
     return keys[labels.index(picked)] if picked in labels else keys[index]
 
 
-def transcript(engine, chat_id: int) -> None:
-    df = reviews.transcript(engine, chat_id)
+def transcript(engine, chat_id: int, frame: pd.DataFrame | None = None) -> None:
+    """A chat's messages with the wait before each agent reply (``frame``: the messages already read)."""
+    df = reviews.transcript(engine, chat_id) if frame is None else frame
     if df.empty:
         st.info(t("qa.wb.no_messages"))
         return

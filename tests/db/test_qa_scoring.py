@@ -195,3 +195,19 @@ def test_queue_today_and_overdue(empty_db):
     assert len(reviews.queue(empty_db, u, which="overdue", today=date(2026, 11, 5))) == 2
     assert len(reviews.queue(empty_db, w.user("qa2"), today=date(2026, 11, 5))) == 0
     _ = datetime, timedelta
+
+
+def test_month_population_is_every_agent_with_a_chat(demo_db):
+    """_agents_with_chats (one probe per agent) equals the distinct agents of the month's chats."""
+    from db.models import Chat
+
+    with demo_db.connect() as conn:
+        months = sorted({(d.year, d.month) for d in conn.execute(select(Chat.work_date).distinct()).scalars()
+                         if d is not None})
+        for y, m in [months[0], months[-1], (1999, 1)]:
+            start = date(y, m, 1)
+            end_excl = date(y + (m == 12), m % 12 + 1, 1)
+            expected = set(conn.execute(select(func.distinct(Chat.agent_id)).where(
+                Chat.work_date >= start, Chat.work_date < end_excl, Chat.agent_id.is_not(None))).scalars())
+            assert points._agents_with_chats(conn, start, end_excl) == expected
+            assert expected or (y, m) == (1999, 1)

@@ -88,6 +88,10 @@ def test_results_month_switch_and_drilldown(demo_db):
     at.run()
     at.selectbox(key="qa_res_month").select_index(1).run()
     assert not at.exception and "closed" in texts(at)
+    # only the open tab runs: open the drill-down (a tab's state is its label)
+    at.session_state["qa_res_tab"] = at.tabs[4].label
+    at.run()
+    assert not at.exception
     assert at.selectbox(key="qa_res_review").value is not None
     assert len(at.chat_message) > 0
 
@@ -151,3 +155,22 @@ def test_workbench_reruns_the_checks_on_demand(demo_db):
     with demo_db.connect() as c:
         after = c.execute(select(ChatCheck.checked_at).where(ChatCheck.chat_id == chat_id)).scalar()
     assert after > before
+
+
+def test_results_tabs_each_show_their_content_when_opened(demo_db):
+    """Only the open tab runs (its figures are read then); every tab shows its content once opened."""
+    at = page("pages/qa_results.py")
+    sign_in_state(at, demo_db, "demo_manager")
+    at.run()
+    assert not at.exception
+    assert len(at.tabs[0].dataframe) == 1 and not at.tabs[2].children
+    for i in range(5):
+        at.session_state["qa_res_tab"] = at.tabs[i].label
+        at.run()
+        assert not at.exception
+        assert at.tabs[i].children, i
+        assert all(not at.tabs[j].children for j in range(5) if j != i), i
+    at.session_state["qa_res_tab"] = at.tabs[2].label
+    at.run()
+    assert len(at.tabs[2].dataframe) == 1 and len(at.tabs[2].metric) == 6
+    assert any("Automatic-check" in m.value or "自动" in m.value for m in at.tabs[2].markdown)
