@@ -6,7 +6,8 @@ rollups) update what depends on them in the same transaction, so derived
 figures are never out of step with the records behind them.
 
 Events:
-- ``chats_changed``      payload ``pairs``: iterable of (agent_id, work_date)
+- ``chats_changed``      payload ``pairs``: iterable of (agent_id, work_date); an import adds
+                         ``new_chat_ids`` (only those chats and their clients' earlier ones change)
 - ``reviews_changed``    payload ``pairs``: iterable of (agent_id, work_date)
 - ``complaints_changed`` payload ``complaint_ids``: iterable of ids
 """

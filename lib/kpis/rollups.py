@@ -26,7 +26,7 @@ Definitions (also in docs/kpi.md):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, Engine
 
@@ -39,6 +39,7 @@ COUNTS = ("scheduled", "chats", "frt_chats", "frt_sum_s", "replies_timed", "repl
           "surveys_satisfied", "work_errors")
 
 _CHUNK = 400
+_CHUNK_IDS = 5_000  # ids per IN list (SQLite allows 32,766 parameters a statement)
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -79,6 +80,44 @@ class _Filter:
     def query(self, sql: str):
         return q(sql, expanding=("agents",) if self.agents is not None else (),
                  date_lists=("days",) if self.days is not None else ())
+
+
+class _ChatFilter(_Filter):
+    """Chats by id (an import's new chats): ``sql`` selects them as ``<alias>.id`` or ``chat_id``.
+    Runs of consecutive ids (an import's are one run) become BETWEEN ranges, the rest one IN list:
+    a statement with thousands of placeholders costs more to send than to run."""
+
+    def __init__(self, chat_ids: Iterable[int]):
+        super().__init__()
+        ids = sorted(set(chat_ids))
+        self.ranges: list[tuple[int, int]] = []
+        self.single: list[int] = []
+        i = 0
+        while i < len(ids):
+            j = i
+            while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+                j += 1
+            if j - i >= 8:
+                self.ranges.append((ids[i], ids[j]))
+            else:
+                self.single.extend(ids[i:j + 1])
+            i = j + 1
+
+    def sql(self, agent_col: str, day_col: str) -> str:
+        col = agent_col.rsplit(".", 1)[0] + ".id" if "." in agent_col else "chat_id"
+        parts = [f"{col} BETWEEN :lo{k} AND :hi{k}" for k in range(len(self.ranges))]
+        if self.single:
+            parts.append(f"{col} IN :chats")
+        return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
+
+    def params(self) -> dict:
+        p: dict = {"chats": self.single} if self.single else {}
+        for k, (lo, hi) in enumerate(self.ranges):
+            p[f"lo{k}"], p[f"hi{k}"] = lo, hi
+        return p
+
+    def query(self, sql: str):
+        return q(sql, expanding=("chats",) if self.single else ())
 
 
 # --- chat facts ---------------------------------------------------------------------------
@@ -322,6 +361,40 @@ def refresh_pairs(conn: Connection, pairs: Iterable[tuple[int, date]], *, chats:
             _rollup_rows(conn, _Filter(agents=a_set, days=d_set))
 
 
+def refresh_new_chats(conn: Connection, chat_ids: Iterable[int]) -> None:
+    """After chats were added (an import): the facts of those chats, and of the same clients' earlier
+    chats within the repeat-contact window (a new contact can end an earlier chat's 'resolved'), then
+    the rollup rows of every agent-day those chats fall on. The other chats of those agent-days keep
+    their facts: a chat's own figures never depend on another chat."""
+    new = sorted({int(i) for i in chat_ids})
+    if not new:
+        return
+    window = int(setting(conn, "kpi.repeat_contact_days"))
+    affected = set(new)
+    for i in range(0, len(new), _CHUNK_IDS):
+        f = _ChatFilter(new[i:i + _CHUNK_IDS])
+        span = conn.execute(f.query(f"SELECT MIN(c.work_date), MAX(c.work_date) FROM chats c "
+                                    f"WHERE {f.sql('c.agent_id', 'c.work_date')}"), f.params()).one()
+        if span[0] is None:
+            continue
+        lo, hi = _as_date(span[0]), _as_date(span[1])
+        affected.update(r[0] for r in conn.execute(f.query(f"""
+            SELECT o.id FROM chats o
+            WHERE o.client_id IN (SELECT c.client_id FROM chats c WHERE {f.sql('c.agent_id', 'c.work_date')}
+                                  AND c.client_id IS NOT NULL)
+              AND o.work_date >= :start AND o.work_date <= :end"""),
+            f.params() | {"start": lo - timedelta(days=window), "end": hi}))
+    ids = sorted(affected)
+    pairs: set[tuple[int, date]] = set()
+    for i in range(0, len(ids), _CHUNK_IDS):
+        f = _ChatFilter(ids[i:i + _CHUNK_IDS])
+        _chat_facts(conn, f)
+        pairs.update((int(a), _as_date(d)) for a, d in conn.execute(f.query(
+            f"SELECT DISTINCT c.agent_id, c.work_date FROM chats c WHERE {f.sql('c.agent_id', 'c.work_date')} "
+            f"AND c.agent_id IS NOT NULL AND c.work_date IS NOT NULL"), f.params()))
+    refresh_pairs(conn, pairs, chats=False)
+
+
 def refresh_complaints(conn: Connection, complaint_ids: Iterable[int]) -> None:
     """Re-derive the facts of these complaints and the rollup rows they left or joined."""
     ids = sorted({int(i) for i in complaint_ids if i is not None})
@@ -340,8 +413,11 @@ def refresh_days(conn: Connection, agent_id: int, days: Iterable[date]) -> None:
     refresh_pairs(conn, [(agent_id, d) for d in days], chats=False)
 
 
-def _on_chats(conn, pairs=(), **_):
-    refresh_pairs(conn, pairs, chats=True)
+def _on_chats(conn, pairs=(), new_chat_ids=None, **_):
+    if new_chat_ids is not None:
+        refresh_new_chats(conn, new_chat_ids)
+    else:
+        refresh_pairs(conn, pairs, chats=True)
 
 
 def _on_reviews(conn, pairs=(), **_):

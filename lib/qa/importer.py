@@ -426,7 +426,8 @@ def import_chats(engine: Engine, data: bytes, filename: str, *, skip_bad: bool =
         report.extra["without_agent"] = sum(1 for c in chats if c["agent_id"] is None)
         report.extra["without_timestamps"] = sum(1 for c in chats if not c["has_timestamps"])
         if pairs:
-            events.emit("chats_changed", conn, pairs=sorted(pairs))
+            events.emit("chats_changed", conn, pairs=sorted(pairs),
+                        new_chat_ids=[c["id"] for c in chats if c["agent_id"]] if chats else [])
         audit.record(conn, user_id=getattr(actor, "id", None), username=getattr(actor, "username", None),
                      action="qa.chats_import", entity="chats", entity_id=filename[:64] if filename else None,
                      detail={"inserted": report.inserted, "skipped": report.skipped,

@@ -57,7 +57,9 @@ def test_abcd_english_sample(empty_db, shared_data):
 def test_known_agent_timestamps_and_checks(empty_db):
     w = World(empty_db)
     seen = []
-    events.listen("chats_changed", lambda conn, pairs: seen.extend(pairs))
+    new_ids = []
+    events.listen("chats_changed", lambda conn, pairs, new_chat_ids=(): (seen.extend(pairs),
+                                                                         new_ids.extend(new_chat_ids)))
     rep = import_chats(empty_db, jl(conv("k1", agent="A0001", channel="web"), conv("k2", agent="nobody")), "x.jsonl")
     assert rep.inserted == 2 and rep.extra["without_agent"] == 1
     with empty_db.connect() as c:
@@ -70,6 +72,7 @@ def test_known_agent_timestamps_and_checks(empty_db):
     assert k2.agent_id is None and k2.agent_ref == "nobody"
     assert chk.first_response_s == 90 and chk.slow_replies == 1 and chk.greeting_ok and chk.closing_ok
     assert (w.agents["ag1"], k1.work_date) in seen
+    assert k1.id in new_ids  # the import names its new chats: only they (and their clients' earlier ones) change
     assert "qa.chats_import" in audit
 
 

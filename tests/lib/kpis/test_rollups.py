@@ -103,3 +103,28 @@ def test_rebuild_on_an_empty_database(empty_db):
                       "rollup_frt_agent_day": 0}
     df = metrics.compute(empty_db, Scope(None), date(2026, 3, 1), date(2026, 3, 31), now=datetime(2026, 4, 1))
     assert df.iloc[0]["chats_handled"] == 0
+
+
+def test_new_chats_of_an_import_refresh_only_what_they_change(small):
+    """The import's path: facts for the new chats and the same clients' earlier ones, rollups of their
+    agent-days; equal to a full rebuild (an earlier chat of the returning client stops 'resolving')."""
+    eng = small.engine
+    with eng.begin() as conn:
+        d = Dept(conn)
+        d._ids = dict(small.dept._ids)
+        d.users = dict(small.dept.users)
+        client_x = conn.execute(text("SELECT client_id FROM chats WHERE id = :c"), {"c": small.chats["c1"]}).scalar()
+        before = conn.execute(text("SELECT COUNT(*) FROM kpi_chat_facts WHERE client_id = :x AND resolving"),
+                              {"x": client_x}).scalar()
+        new_chat = d.chat(small.carol, D2, [("customer", 0), ("agent", 45)], client_id=client_x)
+        others = [d.chat(small.bob, D2, [("customer", 0), ("agent", 30 + 10 * k)]) for k in range(12)]
+        assert others == list(range(others[0], others[0] + 12))  # one run of ids: read as a range
+        events.emit("chats_changed", conn, pairs=[(small.carol, D2), (small.bob, D2)],
+                    new_chat_ids=[new_chat, *others])
+        d.finish()
+        after = conn.execute(text("SELECT COUNT(*) FROM kpi_chat_facts WHERE client_id = :x AND resolving"),
+                             {"x": client_x}).scalar()
+    assert after < before + 1  # the returning client's earlier chat no longer resolves
+    incremental = snapshot(eng)
+    rollups.rebuild(eng)
+    assert_same(incremental, snapshot(eng))
