@@ -223,19 +223,24 @@ class PortfolioClientFigures(Base):
     )
 
 
-class PortfolioBookRollup(Base):
-    """Sums per book and client group (RM × tier × type × industry × rating): the overview's rows."""
+class _BookGroup:
+    """The keys of the book rollups. "group": one row per RM × tier × type × industry × rating;
+    "book": per RM × tier (the others NULL), what the pages read unless a type, industry or rating
+    filter is set."""
 
-    __tablename__ = "portfolio_book_rollup"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # "group": one row per RM × tier × type × industry × rating; "book": per RM × tier (the others NULL),
-    # what the pages read unless a type, industry or rating filter is set
     grain: Mapped[str] = mapped_column(String(8))
     rm_id: Mapped[int | None] = mapped_column(Integer)
     tier: Mapped[str] = mapped_column(String(16))
     client_type: Mapped[str | None] = mapped_column(String(16))
     industry: Mapped[str | None] = mapped_column(String(64))
     credit_rating: Mapped[str | None] = mapped_column(String(8))
+
+
+class PortfolioBookRollup(_BookGroup, Base):
+    """Sums per book and client group (RM × tier × type × industry × rating): the overview's rows."""
+
+    __tablename__ = "portfolio_book_rollup"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clients: Mapped[int] = mapped_column(Integer)
     new_clients: Mapped[int] = mapped_column(Integer)
     deposits_fen: Mapped[int] = mapped_column(BigInteger)
@@ -260,19 +265,11 @@ class PortfolioBookRollup(Base):
     __table_args__ = (Index("ix_portfolio_book_rollup_grain_rm", "grain", "rm_id"),)
 
 
-class PortfolioBookBalances(Base):
+class PortfolioBookBalances(_BookGroup, Base):
     """Month-end balances and income per book, client group and product category (composition, trend)."""
 
     __tablename__ = "portfolio_book_balances"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # "group": one row per RM × tier × type × industry × rating; "book": per RM × tier (the others NULL),
-    # what the pages read unless a type, industry or rating filter is set
-    grain: Mapped[str] = mapped_column(String(8))
-    rm_id: Mapped[int | None] = mapped_column(Integer)
-    tier: Mapped[str] = mapped_column(String(16))
-    client_type: Mapped[str | None] = mapped_column(String(16))
-    industry: Mapped[str | None] = mapped_column(String(64))
-    credit_rating: Mapped[str | None] = mapped_column(String(8))
     as_of: Mapped[date] = mapped_column(Date)
     category: Mapped[str] = mapped_column(String(16))
     balance_fen: Mapped[int] = mapped_column(BigInteger)
@@ -281,19 +278,11 @@ class PortfolioBookBalances(Base):
     __table_args__ = (Index("ix_portfolio_book_balances_grain_asof", "grain", "as_of"),)
 
 
-class PortfolioBookMigration(Base):
+class PortfolioBookMigration(_BookGroup, Base):
     """Loans by class at the period's start × class now, per book and client group (the migration matrix)."""
 
     __tablename__ = "portfolio_book_migration"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # "group": one row per RM × tier × type × industry × rating; "book": per RM × tier (the others NULL),
-    # what the pages read unless a type, industry or rating filter is set
-    grain: Mapped[str] = mapped_column(String(8))
-    rm_id: Mapped[int | None] = mapped_column(Integer)
-    tier: Mapped[str] = mapped_column(String(16))
-    client_type: Mapped[str | None] = mapped_column(String(16))
-    industry: Mapped[str | None] = mapped_column(String(64))
-    credit_rating: Mapped[str | None] = mapped_column(String(8))
     from_class: Mapped[str] = mapped_column(String(16))
     to_class: Mapped[str] = mapped_column(String(16))
     loans: Mapped[int] = mapped_column(Integer)

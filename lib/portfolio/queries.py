@@ -144,25 +144,23 @@ def _rank(col):
 
 def client_conditions(scope: Scope, f: Filters | None = None) -> list:
     """The scope condition first, then the filters; every client query uses these."""
-    conds = [scope_condition(scope, C)]
-    f = f or Filters()
-    if f.rm_id is not None:
-        conds.append(C.c.rm_id == f.rm_id)
-    if f.tier:
-        conds.append(C.c.tier == f.tier)
-    if f.industry:
-        conds.append(C.c.industry == f.industry)
-    if f.rating:
-        conds.append(C.c.credit_rating == f.rating)
-    if f.client_type:
-        conds.append(C.c.client_type == f.client_type)
+    return [scope_condition(scope, C), *_filter_conditions(C, f or Filters())]
+
+
+def _filter_conditions(t, f: Filters) -> list:
+    """The filters on ``t``: clients, or a rollup table with the same column names (BOOK_DIMS)."""
+    conds = []
+    for value, col in ((f.rm_id, "rm_id"), (f.tier, "tier"), (f.industry, "industry"), (f.rating, "credit_rating"),
+                       (f.client_type, "client_type")):
+        if value is not None and value != "":
+            conds.append(t.c[col] == value)
     if f.branch or f.grade:
         rm_q = select(RM.c.id)
         if f.branch:
             rm_q = rm_q.where(RM.c.branch == f.branch)
         if f.grade:
             rm_q = rm_q.where(RM.c.grade == f.grade)
-        conds.append(C.c.rm_id.in_(rm_q))
+        conds.append(t.c.rm_id.in_(rm_q))
     return conds
 
 
@@ -222,25 +220,8 @@ def rollup_conditions(t, scope: Scope, f: Filters | None = None) -> list:
     unless a filter needs the client type, industry or rating), then the scope, then the filters."""
     f = f or Filters()
     grain = "group" if (f.industry or f.rating or f.client_type) else "book"
-    conds = [t.c.grain == grain, true() if scope.rm_id is None else t.c.rm_id == scope.rm_id]
-    if f.rm_id is not None:
-        conds.append(t.c.rm_id == f.rm_id)
-    if f.tier:
-        conds.append(t.c.tier == f.tier)
-    if f.industry:
-        conds.append(t.c.industry == f.industry)
-    if f.rating:
-        conds.append(t.c.credit_rating == f.rating)
-    if f.client_type:
-        conds.append(t.c.client_type == f.client_type)
-    if f.branch or f.grade:
-        rm_q = select(RM.c.id)
-        if f.branch:
-            rm_q = rm_q.where(RM.c.branch == f.branch)
-        if f.grade:
-            rm_q = rm_q.where(RM.c.grade == f.grade)
-        conds.append(t.c.rm_id.in_(rm_q))
-    return conds
+    return [t.c.grain == grain, true() if scope.rm_id is None else t.c.rm_id == scope.rm_id,
+            *_filter_conditions(t, f)]
 
 
 def _live_flags(a: AsOf, r: Rules) -> list:
