@@ -71,9 +71,12 @@ class Complaint(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     __table_args__ = (
-        # the open complaints only (due_at is NULL once closed): the queue's views and their counts
-        # read this small index instead of scanning every complaint ever received
-        Index("ix_complaints_open_due", "due_at", "id", sqlite_where=text("due_at IS NOT NULL"),
+        # the open complaints only (due_at is NULL once closed): the queue's views, their counts and the
+        # supervision run read this small index instead of scanning every complaint ever received; it
+        # carries every column the view counts and the scope test, so counting is an index-only scan
+        # (PostgreSQL l: 12-15 -> 3-5 ms)
+        Index("ix_complaints_open_cover", "due_at", "id", "assigned_to", "team_id", "subject_agent_id", "status",
+              "escalation_level", "regulator_referral", "media_risk", sqlite_where=text("due_at IS NOT NULL"),
               postgresql_where=text("due_at IS NOT NULL")),
         Index("ix_complaints_closed", "closed_at", "id"),  # the 'closed' view, newest first
         Index("ix_complaints_assignee_due", "assigned_to", "due_at"),
@@ -156,4 +159,9 @@ class ComplaintMonthRollup(Base):
     media: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
-    __table_args__ = (Index("ix_complaint_month_rollup_month_dim", "month", "dim"),)
+    __table_args__ = (
+        Index("ix_complaint_month_rollup_month_dim", "month", "dim"),
+        # one '#built' row a month: two sessions building a month at once cannot both commit
+        Index("ux_complaint_month_rollup_built", "month", unique=True, sqlite_where=text("dim = '#built'"),
+              postgresql_where=text("dim = '#built'")),
+    )

@@ -40,6 +40,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from db.models import Agent, Complaint, ComplaintMonthRollup
 from lib import events
@@ -153,11 +154,13 @@ def ensure_months(engine: Engine, months: Iterable[str], tz: str) -> None:
     months = list(months)
     with engine.connect() as conn:
         missing = [m for m in months if m not in built_months(conn, months, tz)]
-    if missing:
-        with engine.begin() as conn:
-            for m in missing:
+    for m in missing:
+        try:
+            with engine.begin() as conn:
                 if m not in built_months(conn, [m], tz):
                     build_month(conn, m, tz)
+        except IntegrityError:  # another session built it at the same time (one '#built' row a month)
+            pass
 
 
 def build(engine: Engine, today=None):
@@ -247,7 +250,9 @@ def _flush(conn, delta: dict) -> None:
             conn.execute(insert(R), [{**dict(zip(KEYS, k, strict=True)), **dict(zip(names, d, strict=True))}
                                      for k, d in absent])
         if any(d[0] < 0 for _k, d in items):
-            conn.execute(delete(R).where(RC.month == month, RC.dim != BUILT, RC.complaints <= 0))
+            # rows left empty (all counts zero; a row two writers created at once may hold a negative
+            # share of a key whose other row holds the rest: the sums stay right, so it stays)
+            conn.execute(delete(R).where(RC.month == month, RC.dim != BUILT, *[RC[m] == 0 for m in names]))
 
 
 def before_change(conn, ids: Iterable[int]) -> None:

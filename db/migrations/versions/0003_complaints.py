@@ -77,7 +77,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_complaints_assignee_due', ['assigned_to', 'due_at'], unique=False)
         batch_op.create_index('ix_complaints_client_accepted', ['client_id', 'accepted_at'], unique=False)
         batch_op.create_index('ix_complaints_closed', ['closed_at', 'id'], unique=False)
-        batch_op.create_index('ix_complaints_open_due', ['due_at', 'id'], unique=False,
+        batch_op.create_index('ix_complaints_open_cover', ['due_at', 'id', 'assigned_to', 'team_id', 'subject_agent_id',
+                                                           'status', 'escalation_level', 'regulator_referral',
+                                                           'media_risk'], unique=False,
                               sqlite_where=sa.text('due_at IS NOT NULL'), postgresql_where=sa.text('due_at IS NOT NULL'))
         batch_op.create_index('ix_complaints_repeat_of', ['repeat_of_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaints_subject_agent_id'), ['subject_agent_id'], unique=False)
@@ -152,7 +154,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_complaints_team_due')
         batch_op.drop_index(batch_op.f('ix_complaints_subject_agent_id'))
         batch_op.drop_index('ix_complaints_repeat_of')
-        batch_op.drop_index('ix_complaints_open_due')
+        batch_op.drop_index('ix_complaints_open_cover')
         batch_op.drop_index('ix_complaints_closed')
         batch_op.drop_index('ix_complaints_client_accepted')
         batch_op.drop_index('ix_complaints_assignee_due')
