@@ -52,7 +52,9 @@ def run(engine: Engine, now: datetime | None = None) -> dict[int, int]:
     with engine.begin() as conn:
         rows = conn.execute(
             select(C.id, C.status, C.reply_due_at, C.follow_up_due_at, C.outer_due_at, C.escalation_level)
-            .where(C.due_at.is_not(None), candidates).order_by(C.id)
+            # the outer bound makes it one range of the index on SQLite too (without it: 200-330 ms at l)
+            .where(C.due_at.is_not(None), C.due_at <= now - timedelta(hours=min(lead_h, mgr_h)), candidates)
+            .order_by(C.id)
         ).mappings().all()
         steps: dict[tuple[int, int], list] = defaultdict(list)
         for r in rows:

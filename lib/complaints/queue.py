@@ -73,10 +73,10 @@ def _view_clause(user: CurrentUser, view: str, now: datetime, due_soon_h: float)
 
 
 def _conditions(user: CurrentUser, flt: QueueFilter, now: datetime, due_soon_h: float) -> list:
-    conds = [scope.clause(user)]
     v = flt.view
     if v not in VIEWS:
         raise ValueError(f"unknown view {v!r}")
+    conds = [scope.clause(user, open_only=v != "closed")]
     if v == "closed":
         conds.append(C.due_at.is_(None))
     else:

@@ -10,7 +10,7 @@ Masking is separate: only ``policy.UNMASKED_ROLES`` see ID, phone and card numbe
 
 from __future__ import annotations
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import false, func, or_, select, true
 
 from db.models import Agent, Complaint
 from lib import masking
@@ -24,8 +24,13 @@ def sees_all(user: CurrentUser) -> bool:
     return bool(user.roles & ALL_ROWS_ROLES)
 
 
-def clause(user: CurrentUser, table=None):
-    """A WHERE clause on the complaints table limiting rows to what ``user`` may see."""
+def clause(user: CurrentUser, table=None, *, open_only: bool = False):
+    """A WHERE clause on the complaints table limiting rows to what ``user`` may see.
+
+    ``open_only``: the query reads open complaints only (the small partial index of open
+    complaints); the team lead's test is then written so that no index on the team, subject
+    agent or assignee is tempting (SQLite otherwise unions those three indexes, which hold every
+    complaint ever received: 80-230 ms at size l instead of a few)."""
     c = table if table is not None else Complaint.__table__.c
     if hasattr(c, "c"):
         c = c.c
@@ -33,12 +38,17 @@ def clause(user: CurrentUser, table=None):
         return true()
     if "team_lead" in user.roles:
         teams = list(user.led_team_ids) or ([user.team_id] if user.team_id else [])
+        team, agent, assignee = c.team_id, c.subject_agent_id, c.assigned_to
+        if open_only:  # the same test on values no index offers (ids are positive)
+            team, agent, assignee = (func.coalesce(team, -1), func.coalesce(agent, -1),
+                                     func.coalesce(assignee, -1))
+        unassigned = assignee == -1 if open_only else assignee.is_(None)
         if not teams:
-            return c.assigned_to.is_(None)
+            return unassigned
         return or_(
-            c.team_id.in_(teams),
-            c.subject_agent_id.in_(select(Agent.id).where(Agent.team_id.in_(teams)).scalar_subquery()),
-            c.assigned_to.is_(None),
+            team.in_(teams),
+            agent.in_(select(Agent.id).where(Agent.team_id.in_(teams)).scalar_subquery()),
+            unassigned,
         )
     return false()
 

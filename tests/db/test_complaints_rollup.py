@@ -146,3 +146,23 @@ def test_a_write_the_rollup_missed_is_not_counted_wrong(demo_db, monkeypatch):
 def test_an_empty_month(demo_db, month):
     assert_report_equals_raw(demo_db, month)
     assert report.monthly_report(demo_db, user(demo_db, "demo_admin"), month).summary["complaints"] == 0
+
+
+def test_the_open_only_scope_test_selects_the_same_complaints(demo_db):
+    """scope.clause(open_only=True) (written for the open-complaints index) is the same test."""
+    from sqlalchemy import func
+
+    from db.models import Complaint
+    from lib.complaints import queue, scope
+
+    c = Complaint.__table__.c
+    for name in ("demo_lead", "demo_manager"):
+        u = user(demo_db, name)
+        with demo_db.connect() as conn:
+            plain = set(conn.execute(select(c.id).where(c.due_at.is_not(None), scope.clause(u))).scalars())
+            fast = set(conn.execute(select(c.id).where(c.due_at.is_not(None), scope.clause(u, open_only=True)))
+                       .scalars())
+            assert conn.execute(select(func.count()).where(c.due_at.is_not(None))).scalar() > len(plain) > 0 \
+                or name != "demo_lead"
+        assert plain == fast
+        assert queue.view_counts(demo_db, u)["open"] == len(plain)
