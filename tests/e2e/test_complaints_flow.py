@@ -46,7 +46,11 @@ def test_demo_handler_takes_a_complaint_from_registration_to_closed(live_server,
     # assign to myself
     page.get_by_role("tab", name="分派").click()
     page.get_by_text("分派给").first.wait_for()
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="分派给").click()
+    # the combobox itself, scrolled to the middle of the window: at the bottom edge its list of options
+    # has no room to open, and a click on the widget's middle can land on its label (focus only)
+    combo = page.locator('[data-testid="stSelectbox"]').filter(has_text="分派给").get_by_role("combobox")
+    combo.evaluate("e => e.scrollIntoView({block: 'center'})")
+    combo.click()
     page.get_by_role("option", name="演示投诉专员").first.click()
     page.get_by_role("button", name="分派", exact=True).click()
     page.get_by_text("已分派给").wait_for()
