@@ -106,3 +106,39 @@ def chart(builder: Callable, df: pd.DataFrame, *args, width="stretch") -> None:
         st.info(t("ui.no_rows"))
     else:
         st.vega_lite_chart(spec, width=width)
+
+
+# --- paging -------------------------------------------------------------------------------------
+
+def page_offset(key: str, page_size: int, total: int | None = None) -> int:
+    """The offset of the page the user is on (read before querying, so a click shows at once);
+    with ``total`` known, a page past the end (the list got shorter) falls back to the last one."""
+    page = max(1, int(st.session_state.get(key, 1)))
+    if total is not None:
+        page = min(page, max(1, -(-total // page_size)))
+    return (page - 1) * page_size
+
+
+def _step(key: str, delta: int) -> None:
+    st.session_state[key] = max(1, int(st.session_state.get(key, 1)) + delta)
+
+
+def pager(total: int, page_size: int, *, key: str) -> int:
+    """Page controls (callbacks update the page before the next run); returns the offset of the page to show."""
+    pages = max(1, -(-total // page_size))
+    cur = min(max(1, int(st.session_state.get(key, 1))), pages)
+    st.session_state[key] = cur
+    c1, c2, c3 = st.columns([1, 3, 1])
+    c1.button(t("ui.prev_page"), key=f"{key}_prev", disabled=cur <= 1, on_click=_step, args=(key, -1))
+    c3.button(t("ui.next_page"), key=f"{key}_next", disabled=cur >= pages, on_click=_step, args=(key, 1))
+    c2.caption(t("ui.page_of", page=cur, pages=pages) + " · " + t("ui.total_rows", n=total))
+    return (cur - 1) * page_size
+
+
+def selected_row(event) -> int | None:
+    """The index of the row a user selected in an st.dataframe with on_select (or None)."""
+    try:
+        rows = event.selection.rows
+    except AttributeError:
+        return None
+    return rows[0] if rows else None

@@ -66,7 +66,7 @@ if row is not None:
 
 st.subheader(t("portfolio.worse_title"))
 wl, wl_total = svc.worse_loans(engine, scope, f, a, r, limit=page_size)
-st.caption(t("portfolio.total_rows", n=wl_total))
+st.caption(t("ui.total_rows", n=wl_total))
 ev3 = st.dataframe(v.worse_loans_table(wl), hide_index=True, key="pov_wl", on_select="rerun",
                    selection_mode="single-row", column_config=v.worse_loans_columns())
 row = v.selected_row(ev3)

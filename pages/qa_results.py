@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import settings as settings_mod
+from lib import ui
 from lib.guard import require_download, require_page
 from lib.i18n import current_language, t
 from lib.qa import cached, results
@@ -130,7 +131,7 @@ if tab_drill.open:
         size = int(settings["ui.page_size"])
         _, total = cached.reviews_page(engine, user, start=start, end=end, agent_id=agent, only_unqualified=only_bad,
                                         limit=1)
-        offset = qa_ui.pager(f"qa_res_drill_{agent}_{month}_{only_bad}", total, size)
+        offset = ui.pager(total, size, key=f"qa_res_drill_{agent}_{month}_{only_bad}")
         page, total = cached.reviews_page(engine, user, start=start, end=end, agent_id=agent,
                                            only_unqualified=only_bad, limit=size, offset=offset)
         if page.empty:

@@ -4,6 +4,7 @@ agent reply, the automatic suggestions beside the rubric, submit → qualified o
 import streamlit as st
 
 from lib import settings as settings_mod
+from lib import ui
 from lib.guard import require_page
 from lib.i18n import t
 from lib.qa import cached, checks_db, reviews
@@ -32,7 +33,7 @@ which = qa_ui.choose(st.radio, t("qa.wb.show"), ["all", "overdue", "today"], lam
 size = int(settings_mod.load(engine)["ui.page_size"])
 total = counts["pending"] if which == "all" else counts["overdue"] if which == "overdue" else \
     counts["pending"] - counts["overdue"]
-offset = qa_ui.pager("qa_wb_page", total, size)
+offset = ui.pager(total, size, key="qa_wb_page")
 q = reviews.queue(engine, user, which=which, limit=size, offset=offset)
 if q.empty:
     st.info(t("qa.wb.empty"))

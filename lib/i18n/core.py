@@ -21,6 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.prev_page": ("上一页", "Previous page"),
     "ui.next_page": ("下一页", "Next page"),
     "ui.page_of": ("第 {page} 页，共 {pages} 页", "Page {page} of {pages}"),
+    "ui.total_rows": ("共 {n} 条", "{n} rows"),
     "ui.no_rows": ("没有符合条件的记录。", "No records match."),
     # sign-in
     "auth.form": ("登录客服部工作台", "Sign in to the service dashboard"),

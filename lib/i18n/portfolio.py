@@ -169,7 +169,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "portfolio.books": ("各客户经理名下客户", "Books side by side"),
     "portfolio.sort_by": ("排序", "Sort by"),
     "portfolio.descending": ("从大到小", "Descending"),
-    "portfolio.total_rows": ("共 {n} 条", "{n} rows"),
     "portfolio.pick_book": ("选中一行，打开该客户经理的客户名单。", "Select a row to open that RM's book."),
     "portfolio.pick_client": ("选中一行，打开客户全景。", "Select a row to open the client 360."),
     "portfolio.key_overdue_title": ("重点客户逾期未拜访", "Key clients overdue for a visit"),

@@ -24,7 +24,7 @@ from lib.i18n import t
 from lib.kpis import drill, metrics
 from lib.kpis.catalog import KPI_BY_KEY, KPIS, Kpi, meets
 from lib.kpis.scope import Scope
-from lib.ui import download_buttons
+from lib.ui import download_buttons, page_offset, pager
 
 TTL = 60
 GREEN, RED, GREY = "#d9f2e0", "#fadbd8", "#f2f2f2"
@@ -262,10 +262,16 @@ def ranking(engine: Engine, scope: Scope, start: date, end: date, *, key: str, u
     order = df[by].astype(float).sort_values(ascending=k.direction == "lower", na_position="last").index
     df, ok = df.loc[order].reset_index(drop=True), ok.loc[order].reset_index(drop=True)
     shown = df[["agent_id", "employee_no", "name", "team", *RANK_SHOWN]]
-    event = st.dataframe(_style(shown, ok), hide_index=True, column_config=kpi_column_config(), key=f"{key}_table",
-                         on_select="rerun", selection_mode="single-row")
+    # one page at a time: colouring cells against target (the pandas Styler) costs ~0.1 ms a cell per run
+    size = int(settings_mod.load(engine)["ui.page_size"])
+    offset = page_offset(f"{key}_page", size, len(shown))
+    page = shown.iloc[offset:offset + size]
+    event = st.dataframe(_style(page, ok.iloc[offset:offset + size]), hide_index=True,
+                         column_config=kpi_column_config(), key=f"{key}_table", on_select="rerun",
+                         selection_mode="single-row")
+    pager(len(shown), size, key=f"{key}_page")
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    picked = int(shown.iloc[rows[0]]["agent_id"]) if rows else None
+    picked = int(page.iloc[rows[0]]["agent_id"]) if rows and rows[0] < len(page) else None
     offer_download(engine, user, download_key, _export_frame(shown), f"kpi_agents_{start:%Y-%m}", f"{key}_dl",
                    {"start": start.isoformat(), "end": end.isoformat(), "scope": list(scope.team_ids or [])})
     if picked is not None and st.session_state.get(f"{key}_picked") != picked:

@@ -85,19 +85,5 @@ def rubric_form(rub: Rubric, prefix: str, suggested: dict[str, str | None], subm
     return submitted, results, comment
 
 
-def pager(key: str, total: int, page_size: int) -> int:
-    """Previous/next buttons; returns the offset."""
-    pages = max(1, -(-total // page_size))
-    page = min(st.session_state.get(key, 1), pages)
-    c1, c2, c3 = st.columns([1, 2, 1])
-    if c1.button(t("ui.prev_page"), key=f"{key}_prev", disabled=page <= 1):
-        page -= 1
-    if c3.button(t("ui.next_page"), key=f"{key}_next", disabled=page >= pages):
-        page += 1
-    st.session_state[key] = page
-    c2.caption(t("ui.page_of", page=page, pages=pages))
-    return (page - 1) * page_size
-
-
 def tier_label(tier: str) -> str:
     return t(f"qa.tier.{tier}")

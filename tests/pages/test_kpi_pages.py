@@ -119,6 +119,34 @@ def test_lead_never_sees_another_teams_agents(kpi_db):
         assert not _names_shown(at) & _foreign_agent_names(kpi_db, "demo_lead")
 
 
+def test_ranking_pages_through_every_agent_of_the_team_in_order(kpi_db):
+    """The ranking shows one page at a time (settings ui.page_size); paging visits each agent once, in rank order."""
+    from lib import settings
+
+    settings.save(kpi_db, {"ui.page_size": 10}, user_id=None, check_version=False)
+    try:
+        at = _run("pages/kpi_team.py", kpi_db, "demo_lead")
+        at.selectbox(key="kpi_team_rank_by").set_value("chats_handled").run()
+        seen = []
+        while True:
+            frame = at.dataframe(key="kpi_team_rank_table").value
+            frame = frame.data if hasattr(frame, "data") else frame
+            assert 0 < len(frame) <= 10
+            seen.append(frame)
+            nxt = at.button(key="kpi_team_rank_page_next")
+            if nxt.disabled:
+                break
+            nxt.click().run()
+            assert not at.exception
+        assert len(seen) == 2  # the lead's team has 20 agents
+        nos = [n for f in seen for n in f["employee_no"]]
+        assert len(nos) == len(set(nos)) and set(nos) == _own_employee_nos(kpi_db, "demo_lead")
+        chats = [float(v) for f in seen for v in f["chats_handled"]]
+        assert chats == sorted(chats, reverse=True)
+    finally:
+        settings.save(kpi_db, {"ui.page_size": 50}, user_id=None, check_version=False)
+
+
 def test_team_page_tiles_have_targets_and_changes(kpi_db):
     at = _run("pages/kpi_team.py", kpi_db, "demo_manager")
     labels = [m.label for m in at.metric]
