@@ -24,7 +24,7 @@ from lib.i18n import t
 from lib.kpis import drill, metrics
 from lib.kpis.catalog import KPI_BY_KEY, KPIS, Kpi, meets
 from lib.kpis.scope import Scope
-from lib.ui import download_buttons, page_offset, pager
+from lib.ui import coloured_cells, download_buttons, page_offset, pager
 
 TTL = 60
 GREEN, RED, GREY = "#d9f2e0", "#fadbd8", "#f2f2f2"
@@ -174,6 +174,8 @@ def trend(engine: Engine, scope: Scope, start: date, end: date, *, key: str, dri
     else:
         df = compute(engine, scope, start, end, by="day")
         df["x"] = pd.to_datetime(df["day"])
+        # days still to come are not zeros: the line ends at the last day with activity
+        df = df[df["x"] <= pd.Timestamp(latest_day(engine))]
         xtype, xtitle = "temporal", t("kpi.col.day")
     xfield = "x"
     data = df[[xfield, k.key]].rename(columns={k.key: "value"})
@@ -230,14 +232,11 @@ def _against_target(url: str, scope_key: tuple, start: date, end: date, by: str)
     return df, ok
 
 
-def _style(df: pd.DataFrame, ok: pd.DataFrame):
-    def colour(col: pd.Series):
-        if col.name not in ok:
-            return [""] * len(col)
-        return [f"background-color: {GREEN}" if v is True else f"background-color: {RED}" if v is False else ""
-                for v in ok[col.name]]
-
-    return df.style.apply(colour, axis=0)
+def _style(df: pd.DataFrame, ok: pd.DataFrame, key: str):
+    """Cells green where the KPI meets its target, red where it misses (no colour without a target)."""
+    colours = ok[[c for c in ok.columns if c in df.columns]].map(
+        lambda v: GREEN if v is True else RED if v is False else None)
+    return coloured_cells(df, colours, key)
 
 
 def kpi_column_config() -> dict:
@@ -266,7 +265,7 @@ def ranking(engine: Engine, scope: Scope, start: date, end: date, *, key: str, u
     size = int(settings_mod.load(engine)["ui.page_size"])
     offset = page_offset(f"{key}_page", size, len(shown))
     page = shown.iloc[offset:offset + size]
-    event = st.dataframe(_style(page, ok.iloc[offset:offset + size]), hide_index=True,
+    event = st.dataframe(_style(page, ok.iloc[offset:offset + size], key), hide_index=True,
                          column_config=kpi_column_config(), key=f"{key}_table", on_select="rerun",
                          selection_mode="single-row")
     pager(len(shown), size, key=f"{key}_page")
@@ -471,8 +470,8 @@ def teams_table(engine: Engine, scope: Scope, start: date, end: date, *, key: st
                 download_key: str) -> int | None:
     df, ok = _against_target(_url(engine), scope.key, start, end, "team")
     shown = df[["team_id", "team", "agents", *RANK_SHOWN]]
-    event = st.dataframe(_style(shown, ok), hide_index=True, column_config=kpi_column_config(), key=f"{key}_table",
-                         on_select="rerun", selection_mode="single-row")
+    event = st.dataframe(_style(shown, ok, key), hide_index=True, column_config=kpi_column_config(),
+                         key=f"{key}_table", on_select="rerun", selection_mode="single-row")
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     offer_download(engine, user, download_key, _export_frame(shown.drop(columns=["team_id"])),
                    f"kpi_teams_{start:%Y-%m}", f"{key}_dl", {"start": start.isoformat(), "end": end.isoformat()})
@@ -535,7 +534,7 @@ def survey_quarter_table(engine: Engine, scope: Scope, quarter: str, *, key: str
     k = KPI_BY_KEY["survey_satisfaction"]
     ok = pd.DataFrame({"mean_score": [meets(k, v, tg) for v in df["mean_score"]]}, index=df.index)
     shown = df.drop(columns=["agent_id"])
-    st.dataframe(_style(shown, ok), hide_index=True, key=f"{key}_table", column_config={
+    st.dataframe(_style(shown, ok, key), hide_index=True, key=f"{key}_table", column_config={
         "employee_no": st.column_config.TextColumn(t("kpi.col.employee_no")),
         "name": st.column_config.TextColumn(t("kpi.agent")), "team": st.column_config.TextColumn(t("kpi.team")),
         "sent": st.column_config.NumberColumn(t("kpi.col.sent")),

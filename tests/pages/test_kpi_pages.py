@@ -147,6 +147,20 @@ def test_ranking_pages_through_every_agent_of_the_team_in_order(kpi_db):
         settings.save(kpi_db, {"ui.page_size": 50}, user_id=None, check_version=False)
 
 
+def test_daily_trend_ends_at_the_last_day_with_activity(kpi_db):
+    """Days of the month still to come are not drawn as zeros."""
+    import pyarrow as pa
+
+    from lib.kpis.views import latest_day
+
+    at = _run("pages/kpi_team.py", kpi_db, "demo_lead")
+    chart = next(e for e in at.main if getattr(e, "type", "") == "vega_lite_chart")
+    data = pa.ipc.open_stream(chart.proto.data.data).read_pandas()
+    last = pd.Timestamp(latest_day(kpi_db))
+    assert pd.to_datetime(data["x"]).max() == last
+    assert len(data) == last.day  # every day of the month up to it, none after
+
+
 def test_team_page_tiles_have_targets_and_changes(kpi_db):
     at = _run("pages/kpi_team.py", kpi_db, "demo_manager")
     labels = [m.label for m in at.metric]
