@@ -20,6 +20,7 @@ def _date(s: str | None) -> date | None:
 
 def cmd_rebuild_rollups(args) -> None:
     from lib.kpis import rollups
+    from lib.qa import rollup as qa_rollup
 
     start, end = _date(args.start), _date(args.end)
     if start and end and end < start:
@@ -28,6 +29,7 @@ def cmd_rebuild_rollups(args) -> None:
     require_migrated(eng)
     t0 = time.perf_counter()
     counts = rollups.rebuild(eng, start, end)
+    counts |= qa_rollup.rebuild(eng, start, end)  # the QA results page's rollups (lib/qa/rollup.py)
     span = f" {start or '…'}..{end or '…'}" if (start or end) else ""
     print(f"rebuild-rollups{span}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
           + f" in {time.perf_counter() - t0:.1f}s")
@@ -53,7 +55,8 @@ def cmd_import_surveys(args) -> None:
 
 
 def register(sub) -> None:
-    s = sub.add_parser("rebuild-rollups", help="rebuild the team-KPI facts and daily rollups from the base tables")
+    s = sub.add_parser("rebuild-rollups", help="rebuild the team-KPI facts and daily rollups, and the QA results rollups, "
+                                            "from the base tables")
     s.add_argument("--start", help="first day (YYYY-MM-DD); default: all")
     s.add_argument("--end", help="last day (YYYY-MM-DD); default: all")
     s.set_defaults(func=cmd_rebuild_rollups)

@@ -230,3 +230,42 @@ class MonthResult(Base):
     tier: Mapped[str] = mapped_column(String(16))
     deduction_fen: Mapped[int] = mapped_column(BigInteger)
     no_bonus: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CriteriaAgentDay(Base):
+    """Rollup: the results of sampled reviews per working day, agent and rubric criterion.
+
+    The results page's failing criteria read a month of these small rows instead of every review
+    result; lib/qa/rollup.py keeps it exact in each writer's transaction."""
+
+    __tablename__ = "qa_criteria_agent_day"
+    work_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # 0 = reviews without an agent (hence no foreign key); only a see-all scope counts them
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("qa_criteria.id"), primary_key=True, autoincrement=False)
+    results: Mapped[int] = mapped_column(Integer, default=0)  # review results (rows of qa_review_results)
+    failed: Mapped[int] = mapped_column(Integer, default=0)  # result = fail
+    rated: Mapped[int] = mapped_column(Integer, default=0)  # result <> na
+    __table_args__ = (Index("ix_qa_criteria_agent_day_agent", "agent_id", "work_date"),)
+
+
+class ChecksAgentDay(Base):
+    """Rollup: the automatic-check counts of the chats with a check row, per working day and agent.
+
+    The results page's hit rates read a month of these small rows instead of every chat;
+    lib/qa/rollup.py keeps it exact in each writer's transaction."""
+
+    __tablename__ = "qa_checks_agent_day"
+    work_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # 0 = chats without a known agent (hence no foreign key); only a see-all scope counts them
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chats: Mapped[int] = mapped_column(Integer, default=0)  # chats with a check row
+    no_greeting: Mapped[int] = mapped_column(Integer, default=0)  # greeting_ok is false
+    no_closing: Mapped[int] = mapped_column(Integer, default=0)  # closing_ok is false
+    slow: Mapped[int] = mapped_column(Integer, default=0)  # slow_replies > 0
+    no_timestamps: Mapped[int] = mapped_column(Integer, default=0)  # slow_replies is null
+    forbidden: Mapped[int] = mapped_column(Integer, default=0)  # forbidden_hits is not null
+    no_apology: Mapped[int] = mapped_column(Integer, default=0)  # apology_ok is false
+    frt_chats: Mapped[int] = mapped_column(Integer, default=0)  # first_response_s is not null
+    frt_sum_s: Mapped[int] = mapped_column(BigInteger, default=0)  # sum of first_response_s
+    __table_args__ = (Index("ix_qa_checks_agent_day_agent", "agent_id", "work_date"),)

@@ -404,3 +404,10 @@ def seed(ctx: SeedContext) -> None:
                  "points": int(r.points), "days_without_sample": int(r.days_without_sample),
                  "reviews": int(r.reviews), "unqualified": int(r.unqualified), "tier": r.tier,
                  "deduction_fen": int(r.deduction_fen), "no_bonus": bool(r.no_bonus)} for r in df.itertuples()])
+
+    # the results page's rollups, from every chat, check, review and result written above (the rows
+    # were bulk-loaded, past the writers that keep the rollups current)
+    from lib.qa import rollup as qa_rollup
+
+    counts = qa_rollup.rebuild(conn)
+    ctx.report("qa: results rollups", counts["qa_criteria_agent_day"], counts["qa_criteria_agent_day"])
