@@ -8,6 +8,7 @@ from sqlalchemy import Engine, delete, insert, select
 
 from db.models import Chat, ChatCheck, ChatMessage
 from lib import settings as settings_mod
+from lib.qa import rollup as qa_rollup
 from lib.qa.checks import Phrases, Turn, run_checks
 from lib.qa.common import now_utc
 
@@ -28,9 +29,11 @@ def recheck(engine: Engine, start: date, end: date, *, batch: int = 2000) -> int
                                   .where(ChatMessage.chat_id.in_(chunk))
                                   .order_by(ChatMessage.chat_id, ChatMessage.seq)):
                 turns[m.chat_id].append(Turn(m.speaker, m.text, m.ts))
-            conn.execute(delete(ChatCheck).where(ChatCheck.chat_id.in_(chunk)))
-            conn.execute(insert(ChatCheck), [{"chat_id": c, "checked_at": now, "settings_version_id": settings.version_id,
-                                              **run_checks(t, phrases).row()} for c, t in turns.items()])
+            with qa_rollup.chats_changing(conn, chunk):
+                conn.execute(delete(ChatCheck).where(ChatCheck.chat_id.in_(chunk)))
+                conn.execute(insert(ChatCheck), [{"chat_id": c, "checked_at": now,
+                                                  "settings_version_id": settings.version_id,
+                                                  **run_checks(t, phrases).row()} for c, t in turns.items()])
     return len(ids)
 
 
@@ -42,7 +45,8 @@ def recheck_chat(engine: Engine, chat_id: int) -> dict:
             select(ChatMessage.speaker, ChatMessage.text, ChatMessage.ts).where(ChatMessage.chat_id == chat_id)
             .order_by(ChatMessage.seq))]
         row = run_checks(t, Phrases(settings)).row()
-        conn.execute(delete(ChatCheck).where(ChatCheck.chat_id == chat_id))
-        conn.execute(insert(ChatCheck).values(chat_id=chat_id, checked_at=now_utc(),
-                                              settings_version_id=settings.version_id, **row))
+        with qa_rollup.chats_changing(conn, [chat_id]):
+            conn.execute(delete(ChatCheck).where(ChatCheck.chat_id == chat_id))
+            conn.execute(insert(ChatCheck).values(chat_id=chat_id, checked_at=now_utc(),
+                                                  settings_version_id=settings.version_id, **row))
     return row

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from db.models import Agent, Dispute, Review, ReviewResult
 from lib import audit, events
 from lib import settings as settings_mod
+from lib.qa import rollup as qa_rollup
 from lib.qa import rubric as rubric_mod
 from lib.qa.common import QAError, now_utc, restrict, scope_agent_ids
 from lib.qa.points import is_closed
@@ -139,9 +140,11 @@ def decide(engine: Engine, dispute_id: int, accept: bool, reason: str, *, actor,
                 raise ReviewConflict("qa.err.review_changed")
             sugg = dict(conn.execute(select(ReviewResult.criterion_id, ReviewResult.suggested)
                                      .where(ReviewResult.review_id == rv.id)).all())
-            conn.execute(delete(ReviewResult).where(ReviewResult.review_id == rv.id))
-            conn.execute(insert(ReviewResult), [{"review_id": rv.id, "criterion_id": c.id, "result": new[c.code],
-                                                 "suggested": sugg.get(c.id)} for c in rub.criteria])
+            with qa_rollup.reviews_changing(conn, [rv.id]):
+                conn.execute(delete(ReviewResult).where(ReviewResult.review_id == rv.id))
+                conn.execute(insert(ReviewResult), [{"review_id": rv.id, "criterion_id": c.id,
+                                                     "result": new[c.code], "suggested": sugg.get(c.id)}
+                                                    for c in rub.criteria])
             before = {"results": old, "qualified": rv.qualified, "score": None if rv.score is None else str(rv.score)}
             conn.execute(update(Dispute).where(Dispute.id == dispute_id)
                          .values(before_json=json.dumps(before, ensure_ascii=False)))

@@ -34,6 +34,7 @@ from db.models import Agent, Chat, ChatCheck, ChatMessage, Client
 from lib import audit, events
 from lib import settings as settings_mod
 from lib.fileio import ImportIssue, ImportRefused, ImportReport, decode_bytes
+from lib.qa import rollup as qa_rollup
 from lib.qa.checks import Phrases, Turn, run_checks
 from lib.qa.common import bank_zone, now_utc
 
@@ -420,6 +421,7 @@ def import_chats(engine: Engine, data: bytes, filename: str, *, skip_bad: bool =
         insert_rows(conn, Chat.__table__, list(chats[0]) if chats else [], chats)
         insert_rows(conn, ChatMessage.__table__, ["id", "chat_id", "seq", "speaker", "ts", "text"], msgs)
         insert_rows(conn, ChatCheck.__table__, list(checks[0]) if checks else [], checks)
+        qa_rollup.chats_added(conn, [c["id"] for c in chats])
         reset_sequences(conn, Chat.__table__, ChatMessage.__table__)
         report.inserted = len(new)
         report.extra["messages"] = len(msgs)
@@ -448,7 +450,9 @@ def assign_agent(engine: Engine, chat_ids: list[int], agent_id: int, *, actor) -
         rows = conn.execute(select(Chat.id, Chat.work_date).where(Chat.id.in_(chat_ids), Chat.agent_id.is_(None))).all()
         if not rows:
             return 0
-        conn.execute(update(Chat).where(Chat.id.in_([r.id for r in rows])).values(agent_id=agent_id, agent_ref=None))
+        with qa_rollup.chats_changing(conn, [r.id for r in rows]):
+            conn.execute(update(Chat).where(Chat.id.in_([r.id for r in rows])).values(agent_id=agent_id,
+                                                                                      agent_ref=None))
         events.emit("chats_changed", conn, pairs=sorted({(agent_id, r.work_date) for r in rows}))
         audit.record(conn, user_id=actor.id, username=actor.username, action="qa.chats_assign", entity="chats",
                      entity_id=agent_id, detail={"chat_ids": [r.id for r in rows]})

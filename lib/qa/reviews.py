@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, case, func, insert, select, update
 from db.models import Agent, Chat, ChatCheck, ChatMessage, Review, ReviewResult, Sample, Team, User
 from lib import audit, events
 from lib import settings as settings_mod
+from lib.qa import rollup as qa_rollup
 from lib.qa import rubric as rubric_mod
 from lib.qa.checks import Phrases, Turn, run_checks, suggestions
 from lib.qa.common import QAError, bank_today, now_utc, restrict, scope_agent_ids, to_bank
@@ -175,6 +176,7 @@ def submit(engine: Engine, sample_id: int, results: dict[str, str], comment: str
             reviewer_user_id=actor.id, rubric_version_id=rub.id, score=score, qualified=qualified, comment=comment,
             created_at=now, updated_at=now, version=1).returning(Review.id)).scalar_one()
         conn.execute(insert(ReviewResult), _results_rows(rub, results, sugg, rid))
+        qa_rollup.reviews_added(conn, [rid])
         audit.record(conn, user_id=actor.id, username=actor.username, action="qa.review_submit", entity="qa_review",
                      entity_id=rid, detail={"sample_id": sample_id, "agent_id": s.agent_id,
                                             "work_date": s.work_date.isoformat(), "qualified": qualified,
