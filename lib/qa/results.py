@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, func, select
 
-from db.models import Agent, Chat, ChatCheck, Dispute, Review, ReviewResult, RubricCriterion, Team
-from lib.qa import points
+from db.models import Agent, Dispute, Review, Team
+from lib.qa import points, rollup
 from lib.qa.common import month_bounds, restrict, scope_agent_ids
 
 AGENT_COLUMNS = ["agent_id", "employee_no", "agent", "team", "working_days", "points", "days_without_sample",
@@ -64,51 +64,30 @@ def team_table(agent_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def criteria_failures(engine: Engine, viewer, start: date, end: date, lang: str = "zh") -> pd.DataFrame:
-    """The criteria that fail most among sampled reviews from ``start`` to ``end`` (included)."""
+    """The criteria that fail most among sampled reviews from ``start`` to ``end`` (included), from the
+    per agent-day rollup (lib/qa/rollup.py), which the writers keep exact."""
     scope = scope_agent_ids(engine, viewer)
-    name = RubricCriterion.name_zh if lang == "zh" else RubricCriterion.name_en
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(RubricCriterion.code, func.min(name).label("criterion"),
-                   func.sum(case((ReviewResult.result == "fail", 1), else_=0)).label("failed"),
-                   func.sum(case((ReviewResult.result != "na", 1), else_=0)).label("rated"))
-            .select_from(ReviewResult).join(Review, Review.id == ReviewResult.review_id)
-            .join(RubricCriterion, RubricCriterion.id == ReviewResult.criterion_id)
-            .where(Review.sample_id.is_not(None), Review.work_date >= start, Review.work_date <= end,
-                   restrict(Review.agent_id, scope))
-            .group_by(RubricCriterion.code)).mappings().all()
+        rows = rollup.criteria_rows(conn, scope, start, end, lang)
     df = pd.DataFrame(rows, columns=["code", "criterion", "failed", "rated"])
     if df.empty:
         return df.assign(fail_rate=pd.Series(dtype=float))
     df["failed"] = df["failed"].astype(int)
     df["rated"] = df["rated"].astype(int)
     df["fail_rate"] = (df["failed"] / df["rated"].where(df["rated"] > 0)).fillna(0.0)
-    return df.sort_values("failed", ascending=False).reset_index(drop=True)
+    return df.sort_values(["failed", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def check_rates(engine: Engine, viewer, start: date, end: date) -> dict:
-    """Automatic-check hit rates over the chats in scope from ``start`` to ``end`` (one aggregate query)."""
+    """Automatic-check hit rates over the chats in scope from ``start`` to ``end`` (that have a check
+    row), from the per agent-day rollup (lib/qa/rollup.py)."""
     scope = scope_agent_ids(engine, viewer)
-
-    def share(cond):
-        return func.sum(case((cond, 1), else_=0))
-
     with engine.connect() as conn:
-        r = conn.execute(
-            select(func.count().label("chats"),
-                   share(ChatCheck.greeting_ok.is_(False)).label("no_greeting"),
-                   share(ChatCheck.closing_ok.is_(False)).label("no_closing"),
-                   share(ChatCheck.slow_replies > 0).label("slow"),
-                   share(ChatCheck.slow_replies.is_(None)).label("no_timestamps"),
-                   share(ChatCheck.forbidden_hits.is_not(None)).label("forbidden"),
-                   share(ChatCheck.apology_ok.is_(False)).label("no_apology"),
-                   func.avg(ChatCheck.first_response_s).label("avg_first_response_s"))
-            .select_from(Chat).join(ChatCheck, ChatCheck.chat_id == Chat.id)
-            .where(Chat.work_date >= start, Chat.work_date <= end, restrict(Chat.agent_id, scope))).mappings().one()
+        r = rollup.check_counts(conn, scope, start, end)
     n = int(r["chats"] or 0)
     out = {"chats": n, "avg_first_response_s": None if r["avg_first_response_s"] is None
            else float(r["avg_first_response_s"])}
-    for k in ("no_greeting", "no_closing", "slow", "no_timestamps", "forbidden", "no_apology"):
+    for k in rollup.RATES:
         out[k] = (int(r[k] or 0) / n) if n else 0.0
     return out
 
