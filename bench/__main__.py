@@ -139,6 +139,8 @@ def derived_builders() -> list[tuple]:
     return [
         ("portfolio rollup", lambda eng, today: rollup.rebuild_for_today(eng, today, if_stale=True)),
         ("complaints month rollup", lambda eng, today: __import__("lib.complaints.rollup").complaints.rollup.build(eng, today)),
+        # migration 0008 builds it; this only rebuilds one left empty beside stored rows
+        ("qa results rollups", lambda eng, today: __import__("lib.qa.rollup").qa.rollup.build_if_missing(eng, today)),
     ]
 
 
