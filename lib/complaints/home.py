@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from lib import home
 from lib.auth import CurrentUser
 from lib.complaints import cache, escalation, queue
+from lib.complaints.ui import queue_display
 from lib.i18n import t
 
 # URL paths of the pages (lib.policy PageSpec.url_path); links work whether or not app.py ran
@@ -16,8 +17,9 @@ QUEUE_URL = "complaints-queue"
 
 
 def _table(df):
+    """A short list of complaints, codes shown as labels in the viewer's language (as in the queue)."""
     st.dataframe(
-        df[["ref_no", "status", "category", "client_name", "due_kind", "due_at", "time_left", "assignee",
+        queue_display(df)[["ref_no", "status", "category", "client_name", "due_kind", "due_at", "time_left", "assignee",
             "escalation_level"]],
         hide_index=True, width="stretch",
         column_config={

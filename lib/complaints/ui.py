@@ -33,11 +33,12 @@ def fmt_key(prefix: str):
 
 
 def labelled(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Replace code columns by their labels (``{column: kind}``)."""
+    """Replace code columns by their labels (``{column: kind}``); each distinct code is looked up once."""
     out = df.copy()
+    lang = current_language()
     for col, kind in columns.items():
         if col in out:
-            out[col] = out[col].map(lambda v, k=kind: label(k, v))
+            out[col] = out[col].map({v: label(kind, v, lang) for v in out[col].unique()})
     return out
 
 

@@ -175,6 +175,21 @@ def test_home_sections(demo_db):
     assert "Complaint supervision" not in texts(_home(demo_db, "demo_rm"))
 
 
+def test_home_lists_show_labels_not_codes(demo_db):
+    """The home page's complaint lists label status, category and clock like the queue does."""
+    from lib.i18n import STRINGS
+
+    for username in ("demo_lead", "demo_handler"):
+        at = _home(demo_db, username)
+        frames = [d.value for d in at.dataframe]
+        frames = [f.data if hasattr(f, "data") else f for f in frames]
+        assert frames and all(len(f) for f in frames), username
+        for f in frames:
+            for col, kind in (("status", "status"), ("category", "category"), ("due_kind", "clock")):
+                raw = {c for c in f[col] if f"complaints.{kind}.{c}" in STRINGS}
+                assert not raw, (username, col, raw)
+
+
 def service_ref(engine, cid):
     with engine.connect() as c:
         return c.execute(select(Complaint.ref_no).where(Complaint.id == cid)).scalar_one()
