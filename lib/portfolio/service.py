@@ -166,6 +166,11 @@ def label(group: str, value) -> str:
     return t(f"portfolio.{group}.{value}")
 
 
+def labels(group: str, values: pd.Series) -> pd.Series:
+    """``label`` of every value of a column, looked up once per distinct value."""
+    return values.map({v: label(group, v) for v in values.unique()})
+
+
 def product_name(row) -> str:
     return row["name_zh"] if current_language() == "zh" else row["name_en"]
 

@@ -83,8 +83,8 @@ def composition_chart(df: pd.DataFrame):
         return None
     d = df.copy()
     d["wan"] = d["balance_fen"].map(svc.wan)
-    d["tier_l"] = d["tier"].map(lambda v: svc.label("tier", v))
-    d["cat_l"] = d["category"].map(lambda v: svc.label("category", v))
+    d["tier_l"] = svc.labels("tier", d["tier"])
+    d["cat_l"] = svc.labels("category", d["category"])
     return alt.Chart(d).mark_bar().encode(
         x=alt.X("tier_l:N", title=t("portfolio.col.tier"), sort=[svc.label("tier", x) for x in rules.TIERS]),
         y=alt.Y("sum(wan):Q", title=t("portfolio.unit.wan")),
@@ -100,7 +100,7 @@ def trend_chart(df: pd.DataFrame):
         return None
     d = df.copy()
     d["wan"] = d["balance_fen"].map(svc.wan)
-    d["cat_l"] = d["category"].map(lambda v: svc.label("category", v))
+    d["cat_l"] = svc.labels("category", d["category"])
     d["as_of"] = pd.to_datetime(d["as_of"])
     return alt.Chart(d).mark_line(point=True).encode(
         x=alt.X("as_of:T", title=t("portfolio.col.month_end")),
@@ -117,8 +117,8 @@ def migration_chart(df: pd.DataFrame):
         return None
     d = df.copy()
     order = [svc.label("class", c) for c in rules.LOAN_CLASSES]
-    d["from_l"] = d["from_class"].map(lambda v: svc.label("class", v))
-    d["to_l"] = d["to_class"].map(lambda v: svc.label("class", v))
+    d["from_l"] = svc.labels("class", d["from_class"])
+    d["to_l"] = svc.labels("class", d["to_class"])
     base = alt.Chart(d).encode(
         x=alt.X("to_l:N", title=t("portfolio.chart.class_now"), sort=order),
         y=alt.Y("from_l:N", title=t("portfolio.chart.class_start"), sort=[*order, svc.label("class", "new")]),
@@ -135,7 +135,7 @@ def channel_chart(df: pd.DataFrame):
     if df.empty:
         return None
     d = df.groupby("channel", as_index=False)["clients"].sum()
-    d["ch_l"] = d["channel"].map(lambda v: svc.label("channel", v))
+    d["ch_l"] = svc.labels("channel", d["channel"])
     return alt.Chart(d).mark_bar().encode(
         x=alt.X("clients:Q", title=t("portfolio.col.new_clients")),
         y=alt.Y("ch_l:N", title=t("portfolio.col.channel"), sort="-x"),
@@ -201,7 +201,7 @@ def overview_table(ov: pd.DataFrame) -> pd.DataFrame:
     d = ov.copy()
     for c in ("deposits", "loans", "credit_granted", "credit_used", "wealth", "fee"):
         d[f"{c}_wan"] = d[f"{c}_fen"].map(lambda x: round(svc.wan(x), 2))
-    d["grade_l"] = d["grade"].map(lambda x: svc.label("grade", x))
+    d["grade_l"] = svc.labels("grade", d["grade"])
     return d
 
 
@@ -226,7 +226,7 @@ def overview_download(tbl: pd.DataFrame) -> pd.DataFrame:
 
 def key_overdue_table(df: pd.DataFrame, tz: str) -> pd.DataFrame:
     d = svc.local_times(df, ["last_contact_at"], tz)
-    d["tier"] = d["tier"].map(lambda x: svc.label("tier", x))
+    d["tier"] = svc.labels("tier", d["tier"])
     return d[["client_no", "name", "tier", "rm_name", "last_contact_at"]]
 
 
@@ -239,8 +239,8 @@ def key_overdue_columns() -> dict:
 
 def worse_loans_table(df: pd.DataFrame) -> pd.DataFrame:
     d = df.copy()
-    d["from_class"] = d["from_class"].map(lambda x: svc.label("class", x))
-    d["to_class"] = d["to_class"].map(lambda x: svc.label("class", x))
+    d["from_class"] = svc.labels("class", d["from_class"])
+    d["to_class"] = svc.labels("class", d["to_class"])
     d["outstanding_wan"] = d["outstanding_fen"].map(lambda x: round(svc.wan(x), 2))
     return d[["loan_no", "client_name", "rm_name", "from_class", "to_class", "days_past_due", "outstanding_wan"]]
 
@@ -321,8 +321,8 @@ def book_table(df: pd.DataFrame, tz: str) -> pd.DataFrame:
     d = svc.local_times(df, ["last_contact_at"], tz)
     out = pd.DataFrame({
         "client_no": d["client_no"], "name": d["name"],
-        "client_type": d["client_type"].map(lambda x: svc.label("type", x)),
-        "tier": d["tier"].map(lambda x: svc.label("tier", x)), "credit_rating": d["credit_rating"],
+        "client_type": svc.labels("type", d["client_type"]),
+        "tier": svc.labels("tier", d["tier"]), "credit_rating": d["credit_rating"],
         "deposits_wan": d["deposits_fen"].map(lambda x: round(svc.wan(x), 2)),
         "loans_wan": d["loans_fen"].map(lambda x: round(svc.wan(x), 2)),
         "wealth_wan": d["wealth_fen"].map(lambda x: round(svc.wan(x), 2)),
@@ -405,7 +405,7 @@ def holdings_section(h: pd.DataFrame, hist: pd.DataFrame) -> None:
     zh = current_language() == "zh"
     d = pd.DataFrame({
         "product": h["name_zh"] if zh else h["name_en"],
-        "category": h["category"].map(lambda x: svc.label("category", x)),
+        "category": svc.labels("category", h["category"]),
         "account_no": h["account_no"], "opened_on": h["opened_on"], "as_of": h["as_of"],
         "balance_wan": h["balance_fen"].map(lambda x: round(svc.wan(x), 2) if pd.notna(x) else None),
     })
@@ -425,7 +425,7 @@ def credit_section(cl: pd.DataFrame) -> None:
     d = pd.DataFrame({"granted_wan": cl["granted_fen"].map(lambda x: round(svc.wan(x), 2)),
                       "used_wan": cl["used_fen"].map(lambda x: round(svc.wan(x), 2)),
                       "used_share": cl["used_share"], "granted_on": cl["granted_on"], "expires_on": cl["expires_on"],
-                      "status": cl["status"].map(lambda x: svc.label("line_status", x))})
+                      "status": svc.labels("line_status", cl["status"])})
     st.dataframe(d, hide_index=True, column_config={
         "granted_wan": wan_col("portfolio.col.credit_granted_wan"), "used_wan": wan_col("portfolio.col.credit_used_wan"),
         "used_share": st.column_config.ProgressColumn(t("portfolio.col.credit_used_share"), min_value=0.0,
@@ -447,7 +447,7 @@ def loans_section(lo: pd.DataFrame, hist: pd.DataFrame) -> None:
         "principal_wan": lo["principal_fen"].map(lambda x: round(svc.wan(x), 2)),
         "outstanding_wan": lo["outstanding_fen"].map(lambda x: round(svc.wan(x), 2)),
         "rate_pct": lo["rate_bp"] / 10_000, "start_on": lo["start_on"], "maturity_on": lo["maturity_on"],
-        "classification": lo["classification"].map(lambda x: svc.label("class", x)),
+        "classification": svc.labels("class", lo["classification"]),
         "days_past_due": lo["days_past_due"],
         "interest_yuan": lo["interest_collected_fen"].map(lambda x: round(svc.yuan(x), 2)),
     })
@@ -461,7 +461,7 @@ def loans_section(lo: pd.DataFrame, hist: pd.DataFrame) -> None:
         "interest_yuan": wan_col("portfolio.col.interest_collected_yuan")})
     st.markdown(f"**{t('portfolio.class_history')}**")
     h = hist.copy()
-    h["classification"] = h["classification"].map(lambda x: svc.label("class", x))
+    h["classification"] = svc.labels("class", h["classification"])
     st.dataframe(h, hide_index=True, column_config={
         "loan_no": text_col("portfolio.col.loan_no"), "as_of": date_col("portfolio.col.review_on"),
         "classification": text_col("portfolio.col.class"),
@@ -568,7 +568,7 @@ def chats_section(ch: pd.DataFrame, tz: str) -> None:
 def tier_history_section(h: pd.DataFrame) -> None:
     st.markdown(f"**{t('portfolio.tier_history')}**")
     d = h.copy()
-    d["tier"] = d["tier"].map(lambda x: svc.label("tier", x))
+    d["tier"] = svc.labels("tier", d["tier"])
     st.dataframe(d, hide_index=True, column_config={
         "effective_on": date_col("portfolio.col.effective_on"), "tier": text_col("portfolio.col.tier"),
         "credit_rating": text_col("portfolio.col.rating")})
@@ -620,7 +620,7 @@ def grade_table(perf: pd.DataFrame) -> pd.DataFrame:
     from lib.portfolio.performance import by_grade
 
     g = by_grade(perf)
-    g["grade"] = g["grade"].map(lambda x: svc.label("grade", x))
+    g["grade"] = svc.labels("grade", g["grade"])
     return g
 
 
