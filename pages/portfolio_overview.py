@@ -42,18 +42,16 @@ if row is not None:
 
 st.subheader(t("portfolio.charts"))
 ch = svc.charts(engine, scope, f, a, r)
+# only the open tab's chart is drawn (each chart's data is hashed, marshalled and sent on every run)
 tabs = st.tabs([t("portfolio.chart.composition"), t("portfolio.chart.trend"), t("portfolio.chart.migration"),
-                t("portfolio.chart.class_by_rm"), t("portfolio.chart.channels")])
-with tabs[0]:
-    v.show_chart(v.composition_chart, ch["composition"])
-with tabs[1]:
-    v.show_chart(v.trend_chart, ch["trend"])
-with tabs[2]:
-    v.show_chart(v.migration_chart, ch["migration"])
-with tabs[3]:
-    v.show_chart(v.class_by_rm_chart, ov)
-with tabs[4]:
-    v.show_chart(v.channel_chart, ch["channels"])
+                t("portfolio.chart.class_by_rm"), t("portfolio.chart.channels")], key="pov_chart_tab",
+               on_change="rerun")
+for tab, builder, data in zip(tabs, (v.composition_chart, v.trend_chart, v.migration_chart, v.class_by_rm_chart,
+                                     v.channel_chart),
+                              (ch["composition"], ch["trend"], ch["migration"], ov, ch["channels"]), strict=True):
+    if tab.open:
+        with tab:
+            v.show_chart(builder, data)
 
 st.subheader(t("portfolio.key_overdue_title"))
 ko, ko_total = svc.key_overdue(engine, scope, f, a, r, limit=page_size, offset=v.page_offset("pov_ko_page", page_size))

@@ -46,6 +46,22 @@ def test_manager_overview_shows_every_book(demo_db):
     assert at.metric[0].value  # clients
 
 
+def test_overview_draws_only_the_open_chart_tab_and_each_tab_draws(demo_db):
+    spec = policy.PAGE_BY_KEY["portfolio_overview"]
+    at = _run(demo_db, spec, "demo_manager")
+
+    def charts(tab):
+        return [e for e in tab.children.values() if getattr(e, "type", "") == "vega_lite_chart"]
+
+    assert len(at.tabs) == 5
+    for i in range(5):
+        at.session_state["pov_chart_tab"] = at.tabs[i].label
+        at.run()
+        assert not at.exception
+        assert len(charts(at.tabs[i])) == 1, i
+        assert all(not at.tabs[j].children for j in range(5) if j != i), i
+
+
 def test_book_and_client_for_demo_rm(demo_db):
     at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_book"], "demo_rm")
     assert not at.exception
