@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from lib import auth
-from lib.i18n import current_language, t
+from lib.i18n import current_language, t, using_language
 from lib.policy import ROLE_NAMES
 from lib.session import language_picker, logout
 from lib.tabular import neutralise_formulas, to_csv_bytes, to_xlsx_bytes  # noqa: F401 - re-exported for pages
@@ -61,13 +61,25 @@ def download_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], name: str, k
     every run of the page: an XLSX costs tens of milliseconds. ``df`` may be a frame or a
     function returning one (a query that only the download needs then runs only on a click).
     """
-    frame = df if callable(df) else (lambda: df)
+    frame = deferred(df) if callable(df) else (lambda: df)
     c1, c2 = st.columns(2)
     c1.download_button(t("ui.download_csv"), lambda: to_csv_bytes(frame()), f"{name}.csv", "text/csv",
                        key=f"{key}_csv", on_click=on_download or "ignore", icon=":material/download:")
     c2.download_button(t("ui.download_xlsx"), lambda: to_xlsx_bytes(frame(), name), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                        on_click=on_download or "ignore", icon=":material/table:")
+
+
+def deferred(build: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
+    """``build`` to run later (when a download is clicked), labelling in the language of the run that
+    offered it: the click is served outside that run, where the session's language is not known."""
+    lang = current_language()
+
+    def run() -> pd.DataFrame:
+        with using_language(lang):
+            return build()
+
+    return run
 
 
 def page_link(container, spec, label: str | None = None) -> None:
@@ -118,7 +130,7 @@ def coloured_cells(df: pd.DataFrame, colours: pd.DataFrame, uuid: str):
     compute and translate every cell's HTML rendering: ~30 ms for a 6-row KPI table, ~100 ms for
     200 rows, on every rerun. Of that rendering it reads only the cell styles (the display values
     it reads are overridden by column_config formats), so the Styler here is handed them directly.
-    ``uuid`` keeps the CSS the same from one rerun to the next. tests/lib/test_ui_cells.py checks
+    ``uuid`` keeps the CSS the same from one rerun to the next. tests/lib/test_ui_helpers.py checks
     that Streamlit's message carries exactly these colours."""
     styler = df.style
     styler.set_uuid(uuid)

@@ -92,5 +92,5 @@ if can_assign and not rows.empty:
             st.rerun()
 
 if require_download(user, "complaints_queue") and not rows.empty:
-    download_buttons(cui.queue_display(rows).drop(columns=["link", "version"]), "complaint_queue", "cq_dl",
+    download_buttons(lambda: cui.queue_display(rows).drop(columns=["link", "version"]), "complaint_queue", "cq_dl",
                      on_download=lambda: cui.record_download(engine, user, "complaints_queue", {"view": view}))

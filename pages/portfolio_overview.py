@@ -73,6 +73,6 @@ if row is not None:
 
 if require_download(user, "portfolio_overview"):
     with st.expander(t("ui.download")):
-        download_buttons(v.overview_download(tbl), "portfolio_overview", "pov_dl",
+        download_buttons(lambda: v.overview_download(tbl), "portfolio_overview", "pov_dl",
                          on_download=lambda: svc.log_download(engine, scope, "portfolio_overview", [],
                                                               {"filters": f.__dict__}))

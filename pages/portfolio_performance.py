@@ -30,6 +30,6 @@ for grade, part in v.perf_groups(perf):
 
 if require_download(user, "portfolio_performance"):
     with st.expander(t("ui.download")):
-        download_buttons(v.perf_download(perf), "portfolio_performance", "ppf_dl",
+        download_buttons(lambda: v.perf_download(perf), "portfolio_performance", "ppf_dl",
                          on_download=lambda: svc.log_download(engine, scope, "portfolio_performance", [],
                                                               {"filters": f.__dict__}))

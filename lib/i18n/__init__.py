@@ -6,6 +6,9 @@ Each area keeps its strings in its own module (``STRINGS = {key: (zh, en)}``);
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from lib.i18n import complaints, core, kpi, portfolio, qa
 
 LANGUAGES = ("zh", "en")
@@ -23,6 +26,19 @@ _SESSION_KEY = "lang"
 
 
 _last_seen = DEFAULT_LANGUAGE
+_forced = threading.local()
+
+
+@contextmanager
+def using_language(lang: str):
+    """Labels in ``lang`` on this thread for the block, whatever the session says: for work a page
+    hands off to run later outside its run (a deferred download builds its file when clicked)."""
+    previous = getattr(_forced, "lang", None)
+    _forced.lang = lang
+    try:
+        yield
+    finally:
+        _forced.lang = previous
 
 
 def current_language() -> str:
@@ -32,6 +48,9 @@ def current_language() -> str:
     widget's format_func from the test thread after the run.
     """
     global _last_seen
+    forced = getattr(_forced, "lang", None)
+    if forced is not None:
+        return forced
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
     if get_script_run_ctx(suppress_warning=True) is None:

@@ -1,5 +1,5 @@
-"""lib.ui.coloured_cells hands Streamlit the cell colours without pandas rendering the table: the message
-Streamlit builds from it must colour exactly the cells asked for, and keep the data as it is."""
+"""lib.ui helpers: coloured_cells hands Streamlit the cell colours without pandas rendering the table (the
+message Streamlit builds must colour exactly the cells asked for); deferred downloads keep their language."""
 
 from __future__ import annotations
 
@@ -54,3 +54,17 @@ def test_kpi_tables_colour_met_green_missed_red_and_no_target_none():
     proto = ArrowData()
     marshall_styler(proto, _style(shown, ok, "kpi_t"), "default")
     assert _coloured(proto, "kpi_t") == {(0, 1): GREEN, (1, 1): RED, (0, 2): GREEN, (1, 2): GREEN, (2, 2): RED}
+
+
+def test_a_deferred_download_labels_in_the_language_of_the_run_that_offered_it(monkeypatch):
+    """A download built on click (outside the page run) keeps the offering session's language, not the
+    language of whichever run the process saw last."""
+    import lib.i18n
+    from lib.i18n import t
+    from lib.ui import deferred
+
+    monkeypatch.setattr(lib.i18n, "_last_seen", "en")
+    build = deferred(lambda: pd.DataFrame({t("ui.download"): [1]}))  # offered while English was current
+    monkeypatch.setattr(lib.i18n, "_last_seen", "zh")  # then another session ran in Chinese
+    assert list(build().columns) == ["Download"]
+    assert t("ui.download") == "下载"  # and the override ended with the build
