@@ -590,18 +590,14 @@ def _measures():
 
 
 def perf_table(part: pd.DataFrame) -> pd.DataFrame:
-    d = pd.DataFrame({"rm_name": part["rm_name"], "branch": part["branch"], "clients": part["clients"]})
+    cols = {"rm_name": part["rm_name"], "branch": part["branch"], "clients": part["clients"]}
     for m in _measures():
-        d[f"{m}_actual"] = part[f"{m}_actual"].map(lambda x, m=m: _perf_value(m, x))
-        d[f"{m}_att"] = part[f"{m}_att"].clip(upper=1.0)
-    d["overall_att"] = part["overall_att"].clip(upper=1.0)
-    return d
-
-
-def _perf_value(m: str, x: float) -> float:
-    if m in ("deposits", "loans"):
-        return round(float(x) / 10_000, 1)  # yuan -> 万元
-    return round(float(x), 2)
+        actual = part[f"{m}_actual"].astype(float)
+        # deposits and loans in 万元 (one decimal), the others as they are (two)
+        cols[f"{m}_actual"] = (actual / 10_000).round(1) if m in ("deposits", "loans") else actual.round(2)
+        cols[f"{m}_att"] = part[f"{m}_att"].clip(upper=1.0)
+    cols["overall_att"] = part["overall_att"].clip(upper=1.0)
+    return pd.DataFrame(cols)  # one frame built at once (column by column cost ~1 ms a column)
 
 
 def perf_columns() -> dict:
