@@ -115,32 +115,41 @@ def _norm_key(v, by):
 
 
 def _div(num, den, scale: float = 1.0):
-    num = pd.to_numeric(num, errors="coerce").astype(float)
-    den = pd.to_numeric(den, errors="coerce").astype(float)
+    num = pd.to_numeric(np.asarray(num, dtype=object), errors="coerce").astype(float)
+    den = pd.to_numeric(np.asarray(den, dtype=object), errors="coerce").astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(den > 0, num * scale / den.where(den > 0, 1.0), np.nan)
+        out = np.where(den > 0, num * scale / np.where(den > 0, den, 1.0), np.nan)
     return out
 
 
 def finish(df: pd.DataFrame) -> pd.DataFrame:
-    """Add one column per KPI to a frame of summed counts (the catalogue's formulas, in one place)."""
-    d = df
-    d["chats_handled"] = d["chats"].astype(float)
-    d["replies_within_limit_pct"] = _div(d["replies_within"], d["replies_timed"], 100)
-    d["unqualified_rate_pct"] = _div(d["unqualified"], d["reviews"], 100)
-    d["complaints_against"] = d["complaints"].astype(float)
-    d["complaints_replied_24h_pct"] = _div(d["reply_on_time"],
-                                           d["reply_on_time"] + d["reply_late"] + d["reply_overdue"], 100)
-    d["follow_ups_3d_pct"] = _div(d["fu_on_time"], d["fu_on_time"] + d["fu_late"] + d["fu_overdue"], 100)
-    d["follow_up_satisfaction_pct"] = _div(d["fu_satisfied"], d["fu_reached"], 100)
-    d["contacts_per_resolution"] = _div(d["tracked_chats"], d["resolving_chats"])
-    d["survey_satisfaction"] = _div(d["survey_score_sum"], d["surveys_answered"])
-    d["work_accuracy_pct"] = np.clip(100.0 - _div(d["work_errors"], d["scheduled"], 100), 0, 100)
+    """Add one column per KPI to a frame of summed counts (the catalogue's formulas, in one place).
+
+    The columns are computed on numpy arrays and joined to the frame at once (adding them one by
+    one to a pandas 3 frame cost ~1 ms each, on every grouping of every KPI page)."""
+    c = {k: df[k].to_numpy() for k in df.columns}
+
+    def num(k):
+        return pd.to_numeric(np.asarray(c[k], dtype=object), errors="coerce").astype(float) if k in c else \
+            np.full(len(df), np.nan)
+
+    new = {
+        "chats_handled": num("chats"),
+        "replies_within_limit_pct": _div(c["replies_within"], c["replies_timed"], 100),
+        "unqualified_rate_pct": _div(c["unqualified"], c["reviews"], 100),
+        "complaints_against": num("complaints"),
+        "complaints_replied_24h_pct": _div(c["reply_on_time"], num("reply_on_time") + num("reply_late")
+                                           + num("reply_overdue"), 100),
+        "follow_ups_3d_pct": _div(c["fu_on_time"], num("fu_on_time") + num("fu_late") + num("fu_overdue"), 100),
+        "follow_up_satisfaction_pct": _div(c["fu_satisfied"], c["fu_reached"], 100),
+        "contacts_per_resolution": _div(c["tracked_chats"], c["resolving_chats"]),
+        "survey_satisfaction": _div(c["survey_score_sum"], c["surveys_answered"]),
+        "work_accuracy_pct": np.clip(100.0 - _div(c["work_errors"], c["scheduled"], 100), 0, 100),
+    }
     for k in ("first_response_median_s", "first_response_p90_s", "qa_monthly_points"):
-        if k not in d:
-            d[k] = np.nan
-        d[k] = pd.to_numeric(d[k], errors="coerce").astype(float)
-    return d
+        new[k] = num(k)
+    kept = df.drop(columns=[k for k in new if k in df.columns])
+    return pd.concat([kept, pd.DataFrame(new, index=df.index)], axis=1)
 
 
 def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None = None, *,
@@ -181,10 +190,11 @@ def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None
         df = df.drop(columns=["g"]) if len(df) else pd.DataFrame([{c: 0 for c in COUNTS}])
         if df.empty:
             df = pd.DataFrame([{c: 0 for c in COUNTS}])
-    for c in (*COUNTS, "reply_overdue", "fu_overdue"):
-        if c not in df:
-            df[c] = 0
-        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int)
+    counts = [*COUNTS, "reply_overdue", "fu_overdue"]
+    have = [c for c in counts if c in df.columns]
+    filled = {c: pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int) for c in have}
+    filled |= {c: np.zeros(len(df), dtype=int) for c in counts if c not in df.columns}
+    df = pd.concat([df.drop(columns=have), pd.DataFrame(filled, index=df.index)], axis=1)
     df = finish(df)
     if qa:
         _add_qa(engine, scope, start, end, by, df, qa_month_fn or (lambda sc, m: qa_month(engine, sc, m)),
