@@ -129,7 +129,7 @@ if actions:
     for tab, action in zip(tabs, actions, strict=True):
         with tab:
             if action == "assign":
-                hs = service.handlers(engine)
+                hs = cache.handlers_for(engine)
                 names = {h["id"]: f"{h['display_name']} ({t('complaints.assign.open_n', n=h['open'])})" for h in hs}
                 opts = [None] + ([user.id] if user.id in names else []) + [h["id"] for h in hs if h["id"] != user.id]
                 with st.form(f"cd_form_assign_{cid}"):

@@ -72,7 +72,7 @@ if len(selected) == 1 and st.button(t("complaints.queue.open_selected"), key="cq
 
 if can_assign and not rows.empty:
     st.subheader(t("complaints.assign.title"))
-    handlers = service.handlers(engine)
+    handlers = cache.handlers_for(engine)
     options = [None] + [h["id"] for h in handlers]
     names = {h["id"]: f"{h['display_name']} ({t('complaints.assign.open_n', n=h['open'])})" for h in handlers}
     a1, a2 = st.columns([3, 1])
