@@ -153,7 +153,7 @@ def page_size(engine: Engine) -> int:
 
 def clear_caches() -> None:
     """After a write: the figures that a new contact changes."""
-    for fn in (_book_page, _flag_counts, _overview, _key_overdue, _performance):
+    for fn in (_book_page, _flag_counts, _overview, _key_overdue, _performance, _follow_ups):
         fn.clear()
 
 
@@ -258,9 +258,16 @@ def log_download(engine: Engine, scope: Scope, report: str, client_ids: list[int
                      detail={"report": report, "clients": len(client_ids), "client_ids": client_ids} | (extra or {}))
 
 
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_MAX, show_spinner=False)
+def _follow_ups(_engine, _scope, key, a, r, client_id, limit):
+    return q.follow_ups(_engine, _scope, a, r, client_id=client_id, limit=limit)
+
+
 def follow_ups(engine: Engine, scope: Scope, a: q.AsOf, r: q.Rules, client_id: int | None = None,
                limit: int = 50) -> pd.DataFrame:
-    return q.follow_ups(engine, scope, a, r, client_id=client_id, limit=limit)
+    """Open follow-ups; cached like the book (a logged contact clears it): finding them looks at every
+    contact of the book's clients, ~90 ms for a 26k-client book on SQLite at l, on every run before."""
+    return _follow_ups(engine, scope, _key(engine, scope), a, r, client_id, limit)
 
 
 def open_client(engine: Engine, scope: Scope, client_id: int) -> dict | None:

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditLog, Client, Contact
-from lib import policy
+from lib import auth, policy
+from lib.portfolio import queries as q
 from tests.apptest import page, sign_in_state, texts
 
 PAGES = [p for p in policy.PAGES if p.key.startswith("portfolio_")]
@@ -104,6 +105,25 @@ def test_rm_logs_a_visit_through_the_form(demo_db):
         row = c.execute(select(Contact).where(Contact.client_id == cid,
                                               Contact.summary.like("AppTest visit%"))).first()
     assert row is not None and row.kind == "visit"
+
+
+def test_a_logged_visit_closes_the_open_follow_up_on_the_page_at_once(demo_db):
+    """Follow-ups are cached like the book; logging a contact clears them, so the answered one goes."""
+    from lib.portfolio import service as svc
+
+    scope, a, r, _ = svc.context(demo_db, auth.load_user(demo_db, username="demo_rm"), stop=False)
+    open_fu = q.follow_ups(demo_db, scope, a, r, limit=1000)
+    if open_fu.empty:
+        pytest.skip("no open follow-up in the demo book")
+    cid, summary = int(open_fu.iloc[0]["client_id"]), open_fu.iloc[0]["summary"]
+    at = _run(demo_db, policy.PAGE_BY_KEY["portfolio_client"], "demo_rm", {"client": str(cid)}, lang="zh")
+    assert any(summary in w.value for w in [*at.warning, *at.error])
+    at.text_area(key="pcl_summary").input("AppTest visit answering the follow-up")
+    [b for b in at.button if b.label == "保存"][0].click()
+    at.run()
+    assert not at.exception and "已保存联系记录。" in texts(at)
+    at.run()
+    assert not any(summary in w.value for w in [*at.warning, *at.error])
 
 
 def test_dinner_without_report_is_refused(demo_db):
