@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
-# two workers: the machines have two cores; each worker seeds its own demo database once
-PYTEST_ARGS ?= -n auto -rf
+# two workers: the machines have two cores; each worker seeds its own demo database once;
+# the browser tests all go to one of them (xdist_group in tests/e2e/conftest.py)
+PYTEST_ARGS ?= -n auto --dist loadgroup -rf
 
 .PHONY: setup browser run test test-sqlite test-postgresql bench lint
 

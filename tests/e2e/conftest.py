@@ -25,6 +25,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+            # one worker runs every browser test (make test passes --dist loadgroup): two servers and two
+            # browsers beside two suites' workers starved sign-ins past 90 s on a slower 2-core machine
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @dataclass
