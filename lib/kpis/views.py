@@ -271,9 +271,12 @@ def ranking(engine: Engine, scope: Scope, start: date, end: date, *, key: str, u
     pager(len(shown), size, key=f"{key}_page")
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     picked = int(page.iloc[rows[0]]["agent_id"]) if rows and rows[0] < len(page) else None
+    # a click picks; the selection (a row number) staying put while the user pages on does not
+    clicked = st.session_state.get(f"{key}_rows") != list(rows)
+    st.session_state[f"{key}_rows"] = list(rows)
     offer_download(engine, user, download_key, _export_frame(shown), f"kpi_agents_{start:%Y-%m}", f"{key}_dl",
                    {"start": start.isoformat(), "end": end.isoformat(), "scope": list(scope.team_ids or [])})
-    if picked is not None and st.session_state.get(f"{key}_picked") != picked:
+    if picked is not None and clicked and st.session_state.get(f"{key}_picked") != picked:
         st.session_state[f"{key}_picked"] = picked
         st.session_state[f"{drill_key}_agent_pick"] = picked
         st.session_state[f"{drill_key}_pick"] = by

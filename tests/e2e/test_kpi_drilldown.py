@@ -34,3 +34,34 @@ def test_lead_drills_from_a_tile_to_its_records(live_server, browser_page):
     expected = drill.records(live_server.engine, scope, "complaints_against", *metrics.month_bounds(month)).total
     assert total == expected
     assert page.get_by_test_id("stDataFrame").count() >= 2  # the ranking and the records
+
+
+def test_a_ranking_row_picks_the_agent_and_paging_on_does_not_pick_another(live_server, browser_page):
+    """The ranking is paged; a clicked row narrows the drill-down to its agent, and turning the page (the
+    grid keeps the row number selected) leaves that choice alone."""
+    from lib import settings
+
+    settings.save(live_server.engine, {"ui.page_size": 10}, user_id=None, check_version=False)
+    try:
+        page = browser_page
+        login(page, live_server.url, "demo_lead")
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="班组考核").click()
+        page.get_by_role("heading", name="班组考核").first.wait_for()
+        wait_idle(page)
+        grid = page.locator(".st-key-kpi_team_rank_table")
+        grid.scroll_into_view_if_needed()
+        grid.get_by_test_id("stDataFrame").wait_for()
+        picker = page.locator(".st-key-kpi_team_drill_agent_pick input")
+        before = picker.input_value()
+        box = grid.get_by_test_id("stDataFrame").bounding_box()
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 35 * 2 + 17)  # the third row's checkbox
+        wait_idle(page)
+        page.wait_for_function("([el, old]) => el.value !== old", arg=[picker.element_handle(), before])
+        chosen = picker.input_value()
+        assert chosen != before and "A0" in chosen  # an agent (name and employee number), not "all agents"
+        page.locator(".st-key-kpi_team_rank_page_next button").click()
+        wait_idle(page)
+        page.get_by_text(re.compile(r"第 2 页，共 2 页")).wait_for()
+        assert picker.input_value() == chosen
+    finally:
+        settings.save(live_server.engine, {"ui.page_size": 50}, user_id=None, check_version=False)
