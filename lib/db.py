@@ -31,3 +31,24 @@ def dispose_all() -> None:
         for eng in _ENGINES.values():
             eng.dispose()
         _ENGINES.clear()
+
+
+def id_runs(ids, min_run: int = 9) -> tuple[list[tuple[int, int]], list[int]]:
+    """Ids as (runs of at least ``min_run`` consecutive ids as (first, last), the other ids), sorted:
+    an import's new rows are one run, selected with BETWEEN; a statement with thousands of
+    placeholders costs more to send than to run."""
+    ids = sorted({int(i) for i in ids if i is not None})
+    ranges: list[tuple[int, int]] = []
+    single: list[int] = []
+    i = 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        if j - i + 1 >= min_run:
+            ranges.append((ids[i], ids[j]))
+        else:
+            single.extend(ids[i:j + 1])
+        i = j + 1
+    return ranges, single
+

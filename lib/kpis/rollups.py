@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, Engine
 
 from lib import events
+from lib.db import id_runs
 from lib.kpis.sql import days_between, local_date, q, seconds_between, setting, tz_offset_minutes
 
 COUNTS = ("scheduled", "chats", "frt_chats", "frt_sum_s", "replies_timed", "replies_within", "tracked_chats",
@@ -89,19 +90,7 @@ class _ChatFilter(_Filter):
 
     def __init__(self, chat_ids: Iterable[int]):
         super().__init__()
-        ids = sorted(set(chat_ids))
-        self.ranges: list[tuple[int, int]] = []
-        self.single: list[int] = []
-        i = 0
-        while i < len(ids):
-            j = i
-            while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-                j += 1
-            if j - i >= 8:
-                self.ranges.append((ids[i], ids[j]))
-            else:
-                self.single.extend(ids[i:j + 1])
-            i = j + 1
+        self.ranges, self.single = id_runs(chat_ids)
 
     def sql(self, agent_col: str, day_col: str) -> str:
         col = agent_col.rsplit(".", 1)[0] + ".id" if "." in agent_col else "chat_id"

@@ -36,6 +36,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, Float, Numeric, bindparam, case, cast, delete, func, select
 
 from db.models import Chat, ChatCheck, ChecksAgentDay, CriteriaAgentDay, Review, ReviewResult, RubricCriterion
+from lib.db import id_runs
 from lib.qa.common import restrict
 
 CRIT = CriteriaAgentDay.__table__
@@ -81,18 +82,9 @@ def _checks_select(*where):
 
 def _id_conds(col, ids: Iterable[int]) -> Iterator:
     """Conditions selecting ``ids``: runs of consecutive ids (an import's) as BETWEEN, the rest as IN lists."""
-    ids = sorted({int(i) for i in ids if i is not None})
-    single: list[int] = []
-    i = 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        if j - i >= 8:
-            yield col.between(ids[i], ids[j])
-        else:
-            single.extend(ids[i:j + 1])
-        i = j + 1
+    ranges, single = id_runs(ids)
+    for lo, hi in ranges:
+        yield col.between(lo, hi)
     for k in range(0, len(single), _CHUNK):
         yield col.in_(single[k:k + _CHUNK])
 
