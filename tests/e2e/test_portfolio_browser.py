@@ -57,6 +57,7 @@ def test_rm_logs_a_visit_and_sees_it(live_server, browser_page):
     wait_idle(page)
     _select_first_row(page)
     page.wait_for_url("**/portfolio-client?client=*")
+    wait_idle(page)  # the client page's run finished: a form filled while it still ran could be redrawn empty
     page.get_by_role("tab", name="联系记录").click()
     page.get_by_text("登记拜访 / 电话 / 邮件 / 宴请").click()
     page.get_by_label("内容摘要").first.fill("浏览器测试：上门拜访，了解年底资金安排")
