@@ -116,13 +116,28 @@ LABELS = {"zh": ("用户名", "密码", "登录"), "en": ("Username", "Password"
 
 
 def login(page, base_url: str, username: str, password: str = "demo", lang: str = "zh") -> None:
-    """Sign in through the real form and wait until the app shows the signed-in sidebar."""
+    """Sign in through the real form and wait until the app shows the signed-in sidebar.
+
+    One retry, as a person would press again: in full runs on a slower 2-core machine, about one
+    sign-in in twenty never came back (the sign-in cookie goes through the browser-side cookie
+    component of streamlit-authenticator; the cause was not found). A second failure fails the test."""
     user_label, pw_label, submit = LABELS[lang]
-    page.goto(base_url + "/")
-    page.get_by_role("textbox", name=user_label).fill(username)
-    page.get_by_role("textbox", name=pw_label).fill(password)
-    page.get_by_role("button", name=submit).click()
-    page.get_by_test_id("stSidebar").get_by_text(username, exact=True).wait_for()
+    signed_in = page.get_by_test_id("stSidebar").get_by_text(username, exact=True)
+    for attempt in (1, 2):
+        page.goto(base_url + "/")
+        form = page.get_by_role("textbox", name=user_label)
+        form.or_(signed_in).first.wait_for()
+        if signed_in.is_visible():  # the first attempt got through after all (its cookie signs in)
+            return
+        form.fill(username)
+        page.get_by_role("textbox", name=pw_label).fill(password)
+        page.get_by_role("button", name=submit).click()
+        try:
+            signed_in.wait_for(timeout=45_000 if attempt == 1 else None)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; the second attempt raises
+            if attempt == 2:
+                raise
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

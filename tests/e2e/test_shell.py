@@ -80,7 +80,8 @@ def test_a_deep_link_opens_its_page_for_a_signed_in_browser(live_server, browser
     wait_idle(page)
     page.wait_for_timeout(1000)  # the cookie is written after the sign-in run
     page.goto(live_server.url + "/audit")
-    page.get_by_role("heading", name="审计日志").wait_for()
+    # .first: while a rerun replaces the page, Streamlit can show the old and the new title for a moment
+    page.get_by_role("heading", name="审计日志").first.wait_for()
 
 
 def test_a_refused_page_opened_by_its_url_is_not_shown(live_server, browser_page):
