@@ -118,9 +118,10 @@ LABELS = {"zh": ("用户名", "密码", "登录"), "en": ("Username", "Password"
 def login(page, base_url: str, username: str, password: str = "demo", lang: str = "zh") -> None:
     """Sign in through the real form and wait until the app shows the signed-in sidebar.
 
-    One retry, as a person would press again: in full runs on a slower 2-core machine, about one
-    sign-in in twenty never came back (the sign-in cookie goes through the browser-side cookie
-    component of streamlit-authenticator; the cause was not found). A second failure fails the test."""
+    One retry, as a person would press again: in five full runs on a slower 2-core machine, 4 or 5 of
+    about 70 sign-ins never came back, all but one while two suites ran at once (the sign-in cookie goes
+    through streamlit-authenticator's browser-side cookie component; the cause was not found). A
+    second failure fails the test."""
     user_label, pw_label, submit = LABELS[lang]
     signed_in = page.get_by_test_id("stSidebar").get_by_text(username, exact=True)
     for attempt in (1, 2):
