@@ -59,21 +59,21 @@ def _group_expr(conn, by: str | None, day_col: str) -> str:
             "month": month_of(conn, day_col)}[by]
 
 
-def _sums(conn, scope: Scope, start: date, end: date, by: str | None) -> pd.DataFrame:
+def _sums(conn, scope: Scope, start: date, end: date, by: str | None) -> list:
     cond, params = scope.where()
     g = _group_expr(conn, by, "r.day")
     cols = ", ".join(f"SUM(r.{c}) AS {c}" for c in COUNTS)
-    rows = conn.execute(q(f"""
+    return conn.execute(q(f"""
         SELECT {g or '0'} AS g, {cols} FROM rollup_agent_day r JOIN agents a ON a.id = r.agent_id
         WHERE r.day >= :start AND r.day <= :end AND {cond}{f' GROUP BY {g}' if g else ''}""", expanding=scope.expanding),
-        params | {"start": start, "end": end}).mappings().all()
-    return pd.DataFrame(rows, columns=["g", *COUNTS])
+        params | {"start": start, "end": end}).all()
 
 
-def _percentiles(conn, scope: Scope, start: date, end: date, by: str | None) -> pd.DataFrame:
+def _percentiles(conn, scope: Scope, start: date, end: date, by: str | None) -> list:
+    """(group, first-response median, 90th percentile) rows."""
     cond, params = scope.where()
     g = _group_expr(conn, by, "h.day")
-    rows = conn.execute(q(f"""
+    return conn.execute(q(f"""
         WITH s AS (
             SELECT {g or '0'} AS g, h.first_response_s AS secs, SUM(h.chats) AS n
             FROM rollup_frt_agent_day h JOIN agents a ON a.id = h.agent_id
@@ -87,23 +87,22 @@ def _percentiles(conn, scope: Scope, start: date, end: date, by: str | None) -> 
         )
         SELECT g, MIN(CASE WHEN cum * 100 >= tot * 50 THEN secs END) AS first_response_median_s,
                   MIN(CASE WHEN cum * 100 >= tot * 90 THEN secs END) AS first_response_p90_s
-        FROM c GROUP BY g""", expanding=scope.expanding), params | {"start": start, "end": end}).mappings().all()
-    return pd.DataFrame(rows, columns=["g", "first_response_median_s", "first_response_p90_s"])
+        FROM c GROUP BY g""", expanding=scope.expanding), params | {"start": start, "end": end}).all()
 
 
-def _overdue(conn, scope: Scope, start: date, end: date, by: str | None, now: datetime) -> pd.DataFrame:
-    """Replies and follow-ups still open whose deadline has passed by ``now`` (they count as missed)."""
+def _overdue(conn, scope: Scope, start: date, end: date, by: str | None, now: datetime) -> list:
+    """(group, replies overdue, follow-ups overdue) rows: still open with the deadline passed by ``now``
+    (they count as missed)."""
     cond, params = scope.where()
     g = _group_expr(conn, by, "k.day")
-    rows = conn.execute(q(f"""
+    return conn.execute(q(f"""
         SELECT {g or '0'} AS g,
                SUM(CASE WHEN k.reply_state = 'open' AND k.reply_due_at < :now THEN 1 ELSE 0 END) AS reply_overdue,
                SUM(CASE WHEN k.fu_state = 'open' AND k.follow_up_due_at < :now THEN 1 ELSE 0 END) AS fu_overdue
         FROM kpi_complaint_facts k JOIN agents a ON a.id = k.agent_id
         WHERE k.day >= :start AND k.day <= :end AND (k.reply_state = 'open' OR k.fu_state = 'open') AND {cond}
         {f'GROUP BY {g}' if g else ''}""", expanding=scope.expanding),
-        params | {"start": start, "end": end, "now": now}).mappings().all()
-    return pd.DataFrame(rows, columns=["g", "reply_overdue", "fu_overdue"])
+        params | {"start": start, "end": end, "now": now}).all()
 
 
 def _norm_key(v, by):
@@ -122,16 +121,11 @@ def _div(num, den, scale: float = 1.0):
     return out
 
 
-def finish(df: pd.DataFrame) -> pd.DataFrame:
-    """Add one column per KPI to a frame of summed counts (the catalogue's formulas, in one place).
-
-    The columns are computed on numpy arrays and joined to the frame at once (adding them one by
-    one to a pandas 3 frame cost ~1 ms each, on every grouping of every KPI page)."""
-    c = {k: df[k].to_numpy() for k in df.columns}
-
+def _kpi_columns(c: dict, n: int) -> dict[str, np.ndarray]:
+    """The catalogue's formulas (in one place) on column arrays: one float array per KPI."""
     def num(k):
         return pd.to_numeric(np.asarray(c[k], dtype=object), errors="coerce").astype(float) if k in c else \
-            np.full(len(df), np.nan)
+            np.full(n, np.nan)
 
     new = {
         "chats_handled": num("chats"),
@@ -148,8 +142,17 @@ def finish(df: pd.DataFrame) -> pd.DataFrame:
     }
     for k in ("first_response_median_s", "first_response_p90_s", "qa_monthly_points"):
         new[k] = num(k)
+    return new
+
+
+def finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Add one column per KPI to a frame of summed counts (``_kpi_columns``), replacing any already there."""
+    new = _kpi_columns({k: df[k].to_numpy() for k in df.columns}, len(df))
     kept = df.drop(columns=[k for k in new if k in df.columns])
     return pd.concat([kept, pd.DataFrame(new, index=df.index)], axis=1)
+
+
+_FILLED = (*COUNTS, "reply_overdue", "fu_overdue")
 
 
 def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None = None, *,
@@ -161,45 +164,52 @@ def compute(engine: Engine, scope: Scope, start: date, end: date, by: str | None
     The QA monthly score is filled for whole calendar months (from lib.qa.points).
     ``qa_month_fn(scope, month)`` / ``qa_days_fn(scope, start, end)`` replace ``qa_month`` / ``qa_days``
     (the pages pass cached ones, so that every grouping of a page shares one QA month).
+
+    The three result sets are joined on their group key in plain Python and the frame is built once:
+    a few dozen groups at most, where pandas merges and per-column conversions cost ~15 ms a call.
     """
     if by not in BY:
         raise ValueError(f"by must be one of {BY}")
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     with engine.connect() as conn:
-        sums = _sums(conn, scope, start, end, by)
-        pct = _percentiles(conn, scope, start, end, by)
-        over = _overdue(conn, scope, start, end, by, now)
-    for f in (sums, pct, over):
-        f["g"] = [_norm_key(v, by) for v in f["g"]]
-    df = sums.merge(pct, on="g", how="outer").merge(over, on="g", how="outer")
+        sums = {_norm_key(r[0], by): r[1:] for r in _sums(conn, scope, start, end, by)}
+        pct = {_norm_key(r[0], by): r[1:] for r in _percentiles(conn, scope, start, end, by)}
+        over = {_norm_key(r[0], by): r[1:] for r in _overdue(conn, scope, start, end, by, now)}
     # every member of the group appears, even without records
     if by == "agent":
-        members = agents_in(engine, scope)
-        df = members[["agent_id", "employee_no", "name", "team_id", "team"]].merge(
-            df.rename(columns={"g": "agent_id"}), on="agent_id", how="left")
+        head = agents_in(engine, scope)
+        keys = [int(a) for a in head["agent_id"]]
     elif by == "team":
-        members = agents_in(engine, scope).groupby(["team_id", "team"], as_index=False).agg(
-            agents=("agent_id", "count"))
-        df = members.merge(df.rename(columns={"g": "team_id"}), on="team_id", how="left")
+        members = agents_in(engine, scope)
+        head = members.groupby(["team_id", "team"], as_index=False).agg(agents=("agent_id", "count"))
+        keys = [int(x) for x in head["team_id"]]
     elif by == "day":
-        days = pd.DataFrame({"day": [start + timedelta(days=i) for i in range((end - start).days + 1)]})
-        df = days.merge(df.rename(columns={"g": "day"}), on="day", how="left")
+        keys = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        head = pd.DataFrame({"day": pd.Series(keys, dtype=object)})
     elif by == "month":
-        df = df.rename(columns={"g": "month"}).sort_values("month").reset_index(drop=True)
+        keys = sorted(set(sums) | set(pct) | set(over))
+        head = pd.DataFrame({"month": pd.Series(keys, dtype="str")})
     else:
-        df = df.drop(columns=["g"]) if len(df) else pd.DataFrame([{c: 0 for c in COUNTS}])
-        if df.empty:
-            df = pd.DataFrame([{c: 0 for c in COUNTS}])
-    counts = [*COUNTS, "reply_overdue", "fu_overdue"]
-    have = [c for c in counts if c in df.columns]
-    filled = {c: pd.to_numeric(df[c], errors="coerce").fillna(0).astype(int) for c in have}
-    filled |= {c: np.zeros(len(df), dtype=int) for c in counts if c not in df.columns}
-    df = pd.concat([df.drop(columns=have), pd.DataFrame(filled, index=df.index)], axis=1)
-    df = finish(df)
+        keys, head = [0], pd.DataFrame(index=range(1))
+    n = len(keys)
+    none3 = (None, None)
+    zero = (None,) * len(COUNTS)
+    cols: dict[str, np.ndarray] = {}
+    srows = [sums.get(k, zero) for k in keys]
+    for i, c in enumerate(COUNTS):
+        cols[c] = np.array([r[i] or 0 for r in srows], dtype=np.int64)
+    orows = [over.get(k, none3) for k in keys]
+    cols["reply_overdue"] = np.array([r[0] or 0 for r in orows], dtype=np.int64)
+    cols["fu_overdue"] = np.array([r[1] or 0 for r in orows], dtype=np.int64)
+    prows = [pct.get(k, none3) for k in keys]
+    cols["first_response_median_s"] = np.array([np.nan if r[0] is None else float(r[0]) for r in prows], dtype=float)
+    cols["first_response_p90_s"] = np.array([np.nan if r[1] is None else float(r[1]) for r in prows], dtype=float)
+    kpi = _kpi_columns(cols, n)
     if qa:
-        _add_qa(engine, scope, start, end, by, df, qa_month_fn or (lambda sc, m: qa_month(engine, sc, m)),
+        _add_qa(engine, scope, start, end, by, keys, head, kpi, qa_month_fn or (lambda sc, m: qa_month(engine, sc, m)),
                 qa_days_fn or (lambda sc, a, b: qa_days(engine, sc, a, b)))
-    return df.reset_index(drop=True)
+    body = pd.DataFrame({c: cols[c] for c in _FILLED} | kpi, index=pd.RangeIndex(n))
+    return pd.concat([head.reset_index(drop=True), body], axis=1) if len(head.columns) else body
 
 
 # --- QA points (lib.qa.points, by the QA area: the §3 rules live there) -------------------------
@@ -245,8 +255,24 @@ def qa_days(engine: Engine, scope: Scope, start: date, end: date) -> pd.DataFram
         pd.DataFrame(columns=cols)
 
 
-def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None, df: pd.DataFrame,
-            month_fn, days_fn) -> None:
+def _mean(values) -> float:
+    """The mean of the numbers among ``values`` (None and NaN skipped); NaN when there are none."""
+    nums = [float(v) for v in values if v is not None and not pd.isna(v)]
+    return sum(nums) / len(nums) if nums else np.nan
+
+
+def _points_by(m: pd.DataFrame, key: str) -> dict:
+    """Each ``key`` value of a QA month frame -> its agents' values of ``points``."""
+    out: dict = {}
+    for k, p in zip(m[key], pd.to_numeric(m["points"], errors="coerce"), strict=True):
+        out.setdefault(int(k), []).append(p)
+    return out
+
+
+def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None, keys: list, head: pd.DataFrame,
+            kpi: dict, month_fn, days_fn) -> None:
+    """Fill ``kpi["qa_monthly_points"]`` for the groups ``keys``: the monthly points of whole months (the
+    agent's, or the mean of the group's agents), or per day the mean daily point."""
     if qa_module() is None:
         return
     if by in (None, "agent", "team"):
@@ -254,26 +280,24 @@ def _add_qa(engine: Engine, scope: Scope, start: date, end: date, by: str | None
         if month is None:
             return
         m = month_fn(scope, month)
-        m["points"] = pd.to_numeric(m["points"], errors="coerce")
         if by is None:
-            df["qa_monthly_points"] = float(m["points"].mean()) if m["points"].notna().any() else np.nan
-        elif by == "agent":
-            df["qa_monthly_points"] = df["agent_id"].map(m.set_index("agent_id")["points"]).astype(float)
+            vals = [_mean(pd.to_numeric(m["points"], errors="coerce"))]
         else:
-            df["qa_monthly_points"] = df["team_id"].map(m.groupby("team_id")["points"].mean()).astype(float)
+            per = _points_by(m, "agent_id" if by == "agent" else "team_id")
+            vals = [_mean(per.get(k, ())) for k in keys]
     elif by == "month":
-        vals = {}
-        for month in df["month"]:
-            m = month_fn(scope, month)
-            p = pd.to_numeric(m["points"], errors="coerce")
-            vals[month] = float(p.mean()) if p.notna().any() else np.nan
-        df["qa_monthly_points"] = df["month"].map(vals).astype(float)
+        vals = [_mean(pd.to_numeric(month_fn(scope, month)["points"], errors="coerce")) for month in keys]
     elif by == "day":
         d = days_fn(scope, start, end)
-        if len(d):
-            d["work_date"] = [_norm_key(v, "day") for v in d["work_date"]]
-            mean_point = d.dropna(subset=["point"]).groupby("work_date")["point"].mean()
-            df["qa_monthly_points"] = df["day"].map(mean_point).astype(float)  # the day's mean daily point
+        if not len(d):
+            return
+        per: dict = {}
+        for day, point in zip(d["work_date"], d["point"], strict=True):
+            per.setdefault(_norm_key(day, "day"), []).append(point)
+        vals = [_mean(per.get(k, ())) for k in keys]  # the day's mean daily point
+    else:
+        return
+    kpi["qa_monthly_points"] = np.array(vals, dtype=float)
 
 
 def targets_for(engine: Engine, df: pd.DataFrame, *, working_days: int | None = None) -> dict[str, pd.Series]:

@@ -82,6 +82,17 @@ def test_empty_period(small):
     assert len(by_agent) == 3 and (by_agent["chats_handled"] == 0).all()
 
 
+def test_a_scope_without_agents_gives_empty_groups(small):
+    """A team with nobody in it (or an agent outside the team asked for) has no rows, not an error
+    (the pandas merge this replaced refused to join an empty list of agents)."""
+    outside = Scope((small.team_b,), (small.alice,))
+    for by in ("agent", "team"):
+        df = metrics.compute(small.engine, outside, *MARCH, by=by, now=LATER)
+        assert df.empty and {"chats_handled", "qa_monthly_points", f"{by}_id"} <= set(df.columns)
+    whole = metrics.compute(small.engine, outside, *MARCH, now=LATER)
+    assert len(whole) == 1 and whole.iloc[0]["chats_handled"] == 0
+
+
 def test_team_and_department_figures(small):
     teams = metrics.compute(small.engine, Scope(None), *MARCH, by="team", now=LATER)
     a, b = _row(teams, "team_id", small.team_a), _row(teams, "team_id", small.team_b)
