@@ -122,9 +122,10 @@ def chart(builder: Callable, df: pd.DataFrame, *args, width="stretch") -> None:
 
 # --- coloured cells -----------------------------------------------------------------------------
 
-def coloured_cells(df: pd.DataFrame, colours: pd.DataFrame, uuid: str):
-    """``df`` for ``st.dataframe`` with some cells' background coloured: ``colours`` has df's index and
-    some of its columns, a CSS colour (or None for none) per cell.
+def coloured_cells(df: pd.DataFrame, colours: pd.DataFrame | dict[str, list], uuid: str):
+    """``df`` for ``st.dataframe`` with some cells' background coloured: ``colours`` gives a CSS colour
+    (or None for none) per cell of some of df's columns, either as a frame with df's index or as a
+    dict of column -> one colour per row of df, in df's order (no frame to build: cheaper per run).
 
     Streamlit takes cell colours only from a pandas Styler, and marshals one by asking it to
     compute and translate every cell's HTML rendering: ~30 ms for a 6-row KPI table, ~100 ms for
@@ -135,11 +136,13 @@ def coloured_cells(df: pd.DataFrame, colours: pd.DataFrame, uuid: str):
     styler = df.style
     styler.set_uuid(uuid)
     position = {c: j for j, c in enumerate(df.columns)}
-    aligned = colours.reindex(df.index)
+    if isinstance(colours, pd.DataFrame):
+        aligned = colours.reindex(df.index)
+        colours = {c: aligned[c].tolist() for c in aligned.columns}
     selectors: dict[str, list[str]] = {}
-    for col in aligned.columns:
+    for col, values in colours.items():
         j = position[col]
-        for i, colour in enumerate(aligned[col].tolist()):
+        for i, colour in enumerate(values):
             if isinstance(colour, str) and colour:
                 selectors.setdefault(colour, []).append(f"row{i}_col{j}")
     translated = {"cellstyle": [{"props": [("background-color", c)], "selectors": sel} for c, sel in selectors.items()],

@@ -234,8 +234,9 @@ def _against_target(url: str, scope_key: tuple, start: date, end: date, by: str)
 
 def _style(df: pd.DataFrame, ok: pd.DataFrame, key: str):
     """Cells green where the KPI meets its target, red where it misses (no colour without a target)."""
-    colours = ok[[c for c in ok.columns if c in df.columns]].map(
-        lambda v: GREEN if v is True else RED if v is False else None)
+    aligned = ok.reindex(index=df.index, columns=[c for c in ok.columns if c in df.columns])
+    colours = {c: [GREEN if v is True else RED if v is False else None for v in aligned[c].tolist()]
+               for c in aligned.columns}  # DataFrame.map cost ~10 ms a table here, on every run
     return coloured_cells(df, colours, key)
 
 
