@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from db.engine import database_url, make_engine
 
@@ -31,6 +31,22 @@ def dispose_all() -> None:
         for eng in _ENGINES.values():
             eng.dispose()
         _ENGINES.clear()
+
+
+# Keys of the transaction-scoped locks below, one per family of derived tables that writers refresh
+# by deleting and re-inserting rows.
+LOCK_KPI_ROLLUPS = 7001
+
+
+def serialise(conn: Connection, key: int) -> None:
+    """Hold lock ``key`` until ``conn``'s transaction ends, waiting for any other transaction holding it.
+
+    For refreshes that delete a key's rows and insert them again: two such transactions at once on
+    PostgreSQL each miss the other's uncommitted rows, and the second insert breaks the primary key.
+    A PostgreSQL advisory lock (re-entrant within the transaction); SQLite admits one writer at a time
+    already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def id_runs(ids, min_run: int = 9) -> tuple[list[tuple[int, int]], list[int]]:

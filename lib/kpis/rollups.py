@@ -10,7 +10,10 @@ The chain: chat_messages -> kpi_chat_facts (one SQL pass per set of chats),
 complaints -> kpi_complaint_facts, then facts + reviews + rosters + cards +
 work errors -> rollup rows. ``rebuild`` runs the chain for everything (or a
 date range); the listeners run it for the agent-days an import, a review or a
-complaint change touched, inside the writer's transaction.
+complaint change touched, inside the writer's transaction. A refresh deletes its
+rows and inserts them again, so on PostgreSQL it first takes a transaction-scoped
+lock (``lib.db.serialise``): a second writer of the same agent-days waits for the
+first to commit, then recomputes from what both wrote.
 
 Definitions (also in docs/kpi.md):
 - a *reply* is an agent message that directly follows a customer message; its
@@ -31,7 +34,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, Engine
 
 from lib import events
-from lib.db import id_runs
+from lib.db import LOCK_KPI_ROLLUPS, id_runs, serialise
 from lib.kpis.sql import days_between, local_date, q, seconds_between, setting, tz_offset_minutes
 
 COUNTS = ("scheduled", "chats", "frt_chats", "frt_sum_s", "replies_timed", "replies_within", "tracked_chats",
@@ -316,6 +319,7 @@ def rebuild(engine_or_conn: Engine | Connection, start: date | None = None, end:
         with engine_or_conn.begin() as conn:
             return rebuild(conn, start, end)
     conn = engine_or_conn
+    serialise(conn, LOCK_KPI_ROLLUPS)
     f = _Filter(start=start, end=end)
     _chat_facts(conn, f)
     _complaint_facts(conn, start=start, end=end)
@@ -333,6 +337,7 @@ def refresh_pairs(conn: Connection, pairs: Iterable[tuple[int, date]], *, chats:
     pairs = {(int(a), _as_date(d)) for a, d in pairs if a is not None and d is not None}
     if not pairs:
         return
+    serialise(conn, LOCK_KPI_ROLLUPS)  # another writer refreshing the same agent-days waits for this one
     by_day: dict[date, set[int]] = {}
     for a, d in pairs:
         by_day.setdefault(d, set()).add(a)
@@ -358,6 +363,7 @@ def refresh_new_chats(conn: Connection, chat_ids: Iterable[int]) -> None:
     new = sorted({int(i) for i in chat_ids})
     if not new:
         return
+    serialise(conn, LOCK_KPI_ROLLUPS)
     window = int(setting(conn, "kpi.repeat_contact_days"))
     affected = set(new)
     for i in range(0, len(new), _CHUNK_IDS):
@@ -387,6 +393,8 @@ def refresh_new_chats(conn: Connection, chat_ids: Iterable[int]) -> None:
 def refresh_complaints(conn: Connection, complaint_ids: Iterable[int]) -> None:
     """Re-derive the facts of these complaints and the rollup rows they left or joined."""
     ids = sorted({int(i) for i in complaint_ids if i is not None})
+    if ids:
+        serialise(conn, LOCK_KPI_ROLLUPS)
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i:i + _CHUNK]
         before = conn.execute(q("SELECT agent_id, day FROM kpi_complaint_facts WHERE complaint_id IN :ids",
