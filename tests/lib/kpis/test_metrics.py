@@ -7,6 +7,7 @@ import random
 from datetime import date, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import insert, text
 
@@ -182,3 +183,24 @@ def test_percentiles_are_exact_nearest_rank(empty_db):
                     "percentile_disc(0.9) WITHIN GROUP (ORDER BY v) FROM unnest(CAST(:vals AS int[])) AS v"),
                     {"vals": vals}).one()
             assert (r["first_response_median_s"], r["first_response_p90_s"]) == tuple(pg)
+
+
+def test_qa_bonus_per_team_counts_tiers_means_points_and_sums_deductions():
+    from lib.kpis.views import bonus_by_team
+
+    m = pd.DataFrame({
+        "agent_id": [1, 2, 3, 4, 5],
+        "team_id": [2, 1, 1, 2, 1],
+        "team": ["B", "A", "A", "B", "A"],
+        "points": [20, 26, None, 18, 24],
+        "tier": ["deduct1", "full", None, "no_bonus", "full"],
+        "deduction_fen": [10000, 0, None, 50000, 0],
+    })
+    out = bonus_by_team(m)
+    assert list(out["team"]) == ["A", "B"]  # team order, not first appearance
+    a, b = out.iloc[0], out.iloc[1]
+    assert a["agents"] == 3 and a["points_mean"] == pytest.approx(25.0)  # the agent without points is left out
+    assert (a["full"], a["tier1"], a["tier2"], a["no_bonus"]) == (2, 0, 0, 0) and a["deduction_yuan"] == 0.0
+    assert b["agents"] == 2 and b["points_mean"] == pytest.approx(19.0)
+    assert (b["full"], b["tier1"], b["no_bonus"]) == (0, 1, 1) and b["deduction_yuan"] == pytest.approx(600.0)
+    assert bonus_by_team(m.iloc[0:0]).empty
