@@ -183,6 +183,8 @@ class Contact(Base):
 
 
 class PortfolioRollupState(Base):
+    """The period, period start, month-end and near-limit setting the book figures were built for (id 1)."""
+
     __tablename__ = "portfolio_rollup_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(16))
@@ -296,3 +298,36 @@ class PortfolioWorseLoan(Base):
     __tablename__ = "portfolio_worse_loans"
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), primary_key=True, autoincrement=False)
     from_class: Mapped[str] = mapped_column(String(16))
+
+
+# The two flags that move with the calendar, counted for one day and one set of rules
+# (``portfolio_flag_state``); lib.portfolio.rollup rebuilds them daily, alone, and the one writer of
+# their inputs in the app (a logged contact) adjusts them in its own transaction.
+
+
+class PortfolioFlagState(Base):
+    """The day and the flag settings ``portfolio_book_flags`` was built for (one row, id 1)."""
+
+    __tablename__ = "portfolio_flag_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    today: Mapped[date] = mapped_column(Date)
+    # setting portfolio.visit_interval_days as compact JSON with sorted keys: {"key":30,"large":30,...}
+    visit_interval_days: Mapped[str] = mapped_column(String(255))
+    dormant_days: Mapped[int] = mapped_column(Integer)
+    clients: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PortfolioBookFlags(_BookGroup, Base):
+    """Clients overdue for a visit and dormant per book and client group, as of ``portfolio_flag_state``."""
+
+    __tablename__ = "portfolio_book_flags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    overdue_visit: Mapped[int] = mapped_column(Integer)
+    # overdue, leaving closed clients out (the manager's list of key clients overdue for a visit)
+    overdue_open: Mapped[int] = mapped_column(Integer)
+    dormant: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        # the pages read (grain, rm_id); a logged contact updates one group row and one book row
+        Index("ix_portfolio_book_flags_key", "grain", "rm_id", "tier", "client_type", "industry", "credit_rating"),
+    )
