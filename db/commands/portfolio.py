@@ -25,15 +25,19 @@ def cmd_portfolio_rollup(args) -> None:
     if res is None:
         print(f"portfolio-rollup: already built for {today} (nothing to do)")
         return
+    if "books" not in res:  # only the day changed: the flags alone
+        print(f"portfolio-rollup for {today}: overdue-visit and dormant flags only, {res['flag_rows']:,} rows "
+              f"in {res['seconds']:.1f}s")
+        return
     print(f"portfolio-rollup for {today}: {res['clients']:,} clients, {res['books']:,} book rows, "
-          f"{res['balances']:,} balance rows, {res['migration']:,} migration rows, {res['worse_loans']:,} worse loans "
-          f"in {res['seconds']:.1f}s")
+          f"{res['balances']:,} balance rows, {res['migration']:,} migration rows, {res['worse_loans']:,} worse loans, "
+          f"{res['flag_rows']:,} flag rows in {res['seconds']:.1f}s")
 
 
 def register(sub) -> None:
     s = sub.add_parser("portfolio-rollup",
-                       help="rebuild the precomputed book figures for today (run after each data load of balances, "
-                            "loans or credit lines, and when a new month-end or quarter begins)")
+                       help="rebuild the precomputed book figures for today (run after each day's data load: the "
+                            "overdue-visit and dormant counts are for one day)")
     s.add_argument("--today", help="the bank's date to build for (YYYY-MM-DD); default: today in ui.timezone")
-    s.add_argument("--if-stale", action="store_true", help="only when the figures are not built for that date")
+    s.add_argument("--if-stale", action="store_true", help="only what is not built for that date (a new day alone: only the flags)")
     s.set_defaults(func=cmd_portfolio_rollup)

@@ -3,7 +3,9 @@
 ``validate`` is pure: it returns the i18n keys of every problem, so the form
 can show them all at once. ``log_contact`` validates again inside the write
 transaction (the client must be in the RM's own book at that moment), inserts
-the contact, moves ``clients.last_contact_at`` forward and writes the audit row.
+the contact, moves ``clients.last_contact_at`` forward (keeping the precomputed
+overdue-visit and dormant counts exact: rollup.flags_follow) and writes the
+audit row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from db.models import Client, Contact
 from lib import audit
+from lib.portfolio.rollup import flags_follow
 from lib.portfolio.rules import CONTACT_KINDS
 from lib.portfolio.scope import Scope, scope_condition, to_utc
 
@@ -84,8 +87,10 @@ def log_contact(engine: Engine, scope: Scope, inp: ContactInput, *, tz: str, now
         raise ContactError(["portfolio.err.only_own_rm"])
     c = Client.__table__
     with engine.begin() as conn:
+        # locked (PostgreSQL) until the end: a second contact for the client waits and then sees this one's date
         row = conn.execute(select(c.c.id, c.c.rm_id, c.c.last_contact_at)
-                           .where(c.c.id == int(inp.client_id), scope_condition(scope, c))).first()
+                           .where(c.c.id == int(inp.client_id), scope_condition(scope, c))
+                           .with_for_update()).first()
         errs = validate(inp, now_local=now_local, in_book=row is not None)
         if errs:
             raise ContactError(errs)
@@ -103,7 +108,8 @@ def log_contact(engine: Engine, scope: Scope, inp: ContactInput, *, tz: str, now
             ).returning(Contact.id)
         ).scalar_one()
         if row.last_contact_at is None or occurred_utc > row.last_contact_at:
-            conn.execute(update(Client).where(Client.id == row.id).values(last_contact_at=occurred_utc))
+            with flags_follow(conn, row.id):
+                conn.execute(update(Client).where(Client.id == row.id).values(last_contact_at=occurred_utc))
         audit.record(conn, user_id=user_id, username=scope.username, action="contact.create", entity="client",
                      entity_id=row.id, detail={"contact_id": cid, "kind": inp.kind,
                                                "occurred_at": occurred_utc.isoformat()})

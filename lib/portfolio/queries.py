@@ -9,6 +9,7 @@ the three can never disagree. Every function takes a ``Scope`` and adds
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -38,9 +39,11 @@ from db.models import (
     Loan,
     LoanClassification,
     PortfolioBookBalances,
+    PortfolioBookFlags,
     PortfolioBookMigration,
     PortfolioBookRollup,
     PortfolioClientFigures,
+    PortfolioFlagState,
     PortfolioRollupState,
     PortfolioWorseLoan,
     Product,
@@ -66,6 +69,9 @@ BR = PortfolioBookRollup.__table__
 BB = PortfolioBookBalances.__table__
 BM = PortfolioBookMigration.__table__
 WL = PortfolioWorseLoan.__table__
+# the two flags that move with the calendar, for one day (rollup.rebuild_flags builds them)
+FS = PortfolioFlagState.__table__
+FR = PortfolioBookFlags.__table__
 BOOK_DIMS = ("rm_id", "tier", "client_type", "industry", "credit_rating")
 # the static figures of a client (everything but the flags that move with today's date)
 STATIC_FIGURES = ("deposits_fen", "loans_fen", "npl_fen", "wealth_fen", "credit_granted_fen", "credit_used_fen",
@@ -181,13 +187,15 @@ def _start_class(conds: list, a: AsOf):
     )
 
 
-def _overdue_expr(a: AsOf, r: Rules):
-    cut = case({t: rules.visit_cutoff(a.today, t, r.intervals) for t in r.intervals}, value=C.c.tier, else_=None)
+def _overdue_expr(today: date, intervals: dict[str, int]):
+    """Overdue for a visit on ``today`` (rules.visit_overdue in SQL); reads only today and the intervals."""
+    cut = case({t: rules.visit_cutoff(today, t, intervals) for t in intervals}, value=C.c.tier, else_=None)
     return or_(C.c.last_contact_at.is_(None), C.c.last_contact_at < cut)
 
 
-def _dormant_expr(a: AsOf, r: Rules):
-    cut_d = a.today - timedelta(days=r.dormant_days)
+def _dormant_expr(today: date, dormant_days: int):
+    """Dormant on ``today`` (rules.is_dormant in SQL); reads only today and the dormant days."""
+    cut_d = today - timedelta(days=dormant_days)
     cut_t = datetime.combine(cut_d, datetime.min.time())
     return and_(or_(C.c.last_contact_at.is_(None), C.c.last_contact_at < cut_t),
                 or_(C.c.last_txn_on.is_(None), C.c.last_txn_on < cut_d))
@@ -226,9 +234,59 @@ def rollup_conditions(t, scope: Scope, f: Filters | None = None) -> list:
 
 def _live_flags(a: AsOf, r: Rules) -> list:
     return [
-        case((_overdue_expr(a, r), 1), else_=0).label("overdue_visit"),
-        case((_dormant_expr(a, r), 1), else_=0).label("dormant"),
+        case((_overdue_expr(a.today, r.intervals), 1), else_=0).label("overdue_visit"),
+        case((_dormant_expr(a.today, r.dormant_days), 1), else_=0).label("dormant"),
     ]
+
+
+def intervals_json(intervals: dict[str, int]) -> str:
+    """The visit intervals as portfolio_flag_state records them (keys sorted)."""
+    return json.dumps({k: int(v) for k, v in intervals.items()}, sort_keys=True, separators=(",", ":"))
+
+
+def flag_key(a: AsOf, r: Rules) -> tuple:
+    """What the two flags that move with the calendar depend on besides the data: the day and two settings."""
+    return (a.today, intervals_json(r.intervals), r.dormant_days)
+
+
+def flags_ready(conn, a: AsOf, r: Rules) -> bool:
+    """Whether portfolio_book_flags holds the flags of exactly this day and these settings."""
+    row = conn.execute(select(FS.c.today, FS.c.visit_interval_days, FS.c.dormant_days).where(FS.c.id == 1)).first()
+    return row is not None and tuple(row) == flag_key(a, r)
+
+
+# The flag counts the pages show, as (portfolio_book_flags' measure, key tiers only) and, counted live,
+# (flag's index family, extra condition). "key_overdue_open" leaves closed clients out (the list of key
+# clients overdue for a visit does).
+_FLAG_TOTALS = {
+    "overdue_visit": ("overdue_visit", False, "overdue", None),
+    "key_overdue": ("overdue_visit", True, "overdue", None),
+    "key_overdue_open": ("overdue_open", True, "overdue", "open"),
+    "dormant": ("dormant", False, "dormant", None),
+}
+
+
+def flag_totals(conn, scope: Scope, f: Filters | None, a: AsOf, r: Rules, names: tuple[str, ...], *,
+                use_rollup: bool | None = None) -> dict[str, dict]:
+    """Clients per RM for each flag count of ``names`` (see _FLAG_TOTALS): from portfolio_book_flags while
+    it holds today's flags under the current settings, counted live from the clients' indexes otherwise."""
+    if use_rollup is not False and flags_ready(conn, a, r):
+        cols = []
+        for n in names:
+            measure, key_only, _, _ = _FLAG_TOTALS[n]
+            col = case((FR.c.tier.in_(rules.KEY_TIERS), FR.c[measure]), else_=0) if key_only else FR.c[measure]
+            cols.append(func.sum(col).label(n))
+        rows = conn.execute(select(FR.c.rm_id, *cols).where(*rollup_conditions(FR, scope, f))
+                            .group_by(FR.c.rm_id)).mappings().all()
+        return {n: {x["rm_id"]: int(x[n] or 0) for x in rows} for n in names}
+    out = {}
+    for n in names:
+        _, key_only, family, extra = _FLAG_TOTALS[n]
+        conds = client_conditions(scope, f) + ([C.c.status != "closed"] if extra == "open" else [])
+        terms = dormant_terms(a, r) if family == "dormant" else key_overdue_terms(
+            a, r, rules.KEY_TIERS if key_only else tuple(rules.TIERS))
+        out[n] = _count_per_rm(conn, conds, terms, _flag_index(family, scope, f))
+    return out
 
 
 def _client_columns() -> list:
@@ -393,8 +451,7 @@ def _book_page(conn, scope, f, a, r, flag, search, sort, descending, limit, offs
         col = func.sum(BR.c[flag] if flag else BR.c.clients)
         total = int(conn.execute(select(func.coalesce(col, 0)).where(*rollup_conditions(BR, scope, f))).scalar_one())
     elif rollup and not searching:
-        index = _flag_index("overdue" if flag == "overdue_visit" else "dormant", scope, f)
-        total = sum(_count_per_rm(conn, client_conditions(scope, f), _flag_terms(flag, a, r), index).values())
+        total = sum(flag_totals(conn, scope, f, a, r, (flag,))[flag].values())
     else:
         total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     if rollup and not searching and sort == "tier" and not descending:
@@ -447,16 +504,13 @@ def flag_counts(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *,
 
 
 def _flag_counts_rollup(conn, scope: Scope, f: Filters, a: AsOf, r: Rules) -> dict[str, int]:
-    """The static flags summed from the book rollup, overdue visit and dormant counted live."""
+    """The static flags summed from the book rollup, overdue visit and dormant from flag_totals."""
     row = conn.execute(select(func.coalesce(func.sum(BR.c.clients), 0).label("clients"),
                               *[func.coalesce(func.sum(BR.c[k]), 0).label(k) for k in _STATIC_FLAGS])
                        .where(*rollup_conditions(BR, scope, f))).mappings().one()
     out = {k: int(v) for k, v in row.items()}
-    cc = client_conditions(scope, f)
-    tiers = tuple(rules.TIERS)
-    out["overdue_visit"] = sum(_count_per_rm(conn, cc, key_overdue_terms(a, r, tiers),
-                                             _flag_index("overdue", scope, f)).values())
-    out["dormant"] = sum(_count_per_rm(conn, cc, dormant_terms(a, r), _flag_index("dormant", scope, f)).values())
+    for name, per_rm in flag_totals(conn, scope, f, a, r, _LIVE_FLAGS).items():
+        out[name] = sum(per_rm.values())
     return {k: out[k] for k in ("clients", *rules.FLAG_NAMES)}
 
 
@@ -570,7 +624,7 @@ def _count_per_rm(conn, conds: list, terms: list, index: str) -> dict:
 
 
 def _overview_rollup(conn, scope: Scope, f: Filters, a: AsOf, r: Rules) -> list[dict]:
-    """The overview from portfolio_book_rollup; the two flags that move with the date are counted live."""
+    """The overview from portfolio_book_rollup; the two flags that move with the date from flag_totals."""
     q = (
         select(
             BR.c.rm_id,
@@ -583,10 +637,8 @@ def _overview_rollup(conn, scope: Scope, f: Filters, a: AsOf, r: Rules) -> list[
         .group_by(BR.c.rm_id)
     )
     rows = {x["rm_id"]: {**dict(x), "key_overdue": 0, "dormant": 0} for x in conn.execute(q).mappings()}
-    cc = client_conditions(scope, f)
-    for name, flag, terms in (("key_overdue", "overdue", key_overdue_terms(a, r)),
-                              ("dormant", "dormant", dormant_terms(a, r))):
-        for rm_id, n in _count_per_rm(conn, cc, terms, _flag_index(flag, scope, f)).items():
+    for name, per_rm in flag_totals(conn, scope, f, a, r, ("key_overdue", "dormant")).items():
+        for rm_id, n in per_rm.items():
             if rm_id in rows:
                 rows[rm_id][name] = n
     return list(rows.values())
@@ -692,18 +744,19 @@ def migration_select(scope: Scope, f: Filters | None, a: AsOf, *dims, lead: tupl
 # --- attention lists ----------------------------------------------------------------------------
 
 def key_clients_overdue(engine: Engine, scope: Scope, f: Filters, a: AsOf, r: Rules, *, limit: int = 50,
-                        offset: int = 0) -> tuple[pd.DataFrame, int]:
+                        offset: int = 0, use_rollup: bool | None = None) -> tuple[pd.DataFrame, int]:
     """Key and large clients not contacted within their tier's interval, longest first (never contacted
-    first). Each tier's never-contacted and overdue clients are read in index order, at most
-    offset + limit of each, and merged: the cost follows the page, not the number overdue."""
+    first), and how many (flag_totals). Each tier's never-contacted and overdue clients are read in
+    index order, at most offset + limit of each, and merged: the cost follows the page, not the number
+    overdue."""
     cols = ["id", "client_no", "name", "tier", "rm_id", "rm_name", "last_contact_at"]
     conds = [*client_conditions(scope, f), C.c.status != "closed"]
     terms = key_overdue_terms(a, r)
     want = offset + limit
     hint = f"INDEXED BY {_flag_index('overdue', scope, f)}"
     with engine.connect() as conn:
-        total = sum(conn.execute(select(func.count()).select_from(C).where(*conds, term)
-                                 .with_hint(C, hint, dialect_name="sqlite")).scalar_one() for term in terms)
+        total = sum(flag_totals(conn, scope, f, a, r, ("key_overdue_open",),
+                                use_rollup=use_rollup)["key_overdue_open"].values())
         picked = []
         for term in terms:
             picked += conn.execute(

@@ -4,29 +4,45 @@ A client's money figures (month-end deposits and wealth, loans, NPL, credit
 used, income in the period, products, worst class, class worse than at the
 period's start, credit near its limit) change only when the bank's data load
 brings new balances, loans or credit lines: the seed, and in production the
-nightly load, call ``rebuild``. The flags that move with the calendar
-(overdue visit, dormant) and everything RMs record in the dashboard (contacts)
-are never precomputed; pages count them live from ``clients``.
+nightly load, call ``rebuild``.
+
+The two flags that move with the calendar (overdue for a visit, dormant) are
+counted per book and client group for one day (``portfolio_book_flags``,
+``rebuild_flags``): the nightly job rebuilds them each day, alone when nothing
+else changed (``rebuild_for_today(if_stale=True)``), and the one writer of
+their inputs in the app, a logged contact, adjusts them in its own
+transaction (``flags_follow``). The rest of what RMs record (contacts) is
+never precomputed.
 
 Every table is filled by INSERT ... SELECT from the same SQL the live pages
 use (lib.portfolio.queries), so the two cannot disagree; a test compares them.
 ``portfolio_rollup_state`` records the (period, period start, month-end,
-near-limit setting) the figures were built for; pages read them only while
-that is today's key (``queries.rollup_ready``) and compute live otherwise.
+near-limit setting) the figures were built for, ``portfolio_flag_state`` the
+(day, visit intervals, dormant days) of the flags; pages read each only while
+it is today's key (``queries.rollup_ready``, ``queries.flags_ready``) and
+compute live otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, literal, select, text, update
 
+from lib.db import serialise
 from lib.portfolio import queries as q
 from lib.portfolio import rules
 from lib.portfolio.scope import Scope
 
 ALL = Scope(0, "rollup", None, False)  # the whole bank: the build is not a viewer
+# transaction lock between a rebuild of the flags (exclusive) and logged contacts adjusting them (shared);
+# the other keys are in lib.db
+LOCK_PORTFOLIO_FLAGS = 7101
+FLAG_MEASURES = ("overdue_visit", "overdue_open", "dormant")
 
 
 def _loan_interest(a: q.AsOf):
@@ -117,20 +133,95 @@ def rebuild(conn: Connection, a: q.AsOf, r: q.Rules, *, built_at: datetime | Non
     n_clients = conn.execute(select(func.count()).select_from(q.PCF)).scalar_one()
     conn.execute(insert(q.RS).values(id=1, period=a.period, period_start=a.period_start, month_end=a.month_end,
                                      near_limit_pct=r.near_limit_pct, clients=n_clients,
-                                     built_at=built_at or datetime.now(timezone.utc).replace(tzinfo=None)))
+                                     built_at=built_at or _now()))
     counts = {"clients": n_clients}
     for name, t in (("books", q.BR), ("balances", q.BB), ("migration", q.BM), ("worse_loans", q.WL)):
         counts[name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
-    return counts
+    # 6. the two flags that move with the calendar, for today
+    return counts | rebuild_flags(conn, a, r, built_at=built_at)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def flag_columns(today: date, intervals: dict[str, int], dormant_days: int) -> list:
+    """Each client's FLAG_MEASURES (0/1) on ``today`` under these settings: the live pages' expressions."""
+    overdue = q._overdue_expr(today, intervals)
+    return [case((overdue, 1), else_=0).label("overdue_visit"),
+            case((and_(overdue, q.C.c.status != "closed"), 1), else_=0).label("overdue_open"),
+            case((q._dormant_expr(today, dormant_days), 1), else_=0).label("dormant")]
+
+
+def rebuild_flags(conn: Connection, a: q.AsOf, r: q.Rules, *, built_at: datetime | None = None) -> dict[str, int]:
+    """Recompute portfolio_book_flags for ``a.today`` and ``r`` inside ``conn``'s transaction (one scan of
+    clients): what the nightly job does when only the day changed."""
+    serialise(conn, LOCK_PORTFOLIO_FLAGS)  # a contact being logged finishes its adjustment first, or waits
+    conn.execute(delete(q.FR))
+    conn.execute(delete(q.FS))
+    C = q.C
+    dims = [C.c[d] for d in q.BOOK_DIMS]
+    sel = (select(GROUP, *dims, *[func.sum(col.element) for col in flag_columns(a.today, r.intervals, r.dormant_days)])
+           .group_by(*dims))
+    conn.execute(insert(q.FR).from_select(["grain", *q.BOOK_DIMS, *FLAG_MEASURES], sel))
+    _book_grain(conn, q.FR, [], list(FLAG_MEASURES))
+    conn.execute(insert(q.FS).values(id=1, today=a.today, visit_interval_days=q.intervals_json(r.intervals),
+                                     dormant_days=r.dormant_days,
+                                     clients=conn.execute(select(func.count()).select_from(C)).scalar_one(),
+                                     built_at=built_at or _now()))
+    return {"flag_rows": conn.execute(select(func.count()).select_from(q.FR)).scalar_one()}
+
+
+def _eq(col, value):
+    return col.is_(None) if value is None else col == value
+
+
+@contextmanager
+def flags_follow(conn: Connection, client_id: int) -> Iterator[None]:
+    """Keep portfolio_book_flags exact across a change of one client's ``last_contact_at`` made inside the
+    block (in ``conn``'s transaction, the client's row already locked): the client's flags as of the state's
+    day and settings before and after, and the difference added to its group row and its book row.
+
+    ``UPDATE ... SET n = n + d`` lets two contacts of one group land side by side on PostgreSQL; a shared
+    lock keeps a rebuild (exclusive) from running between. A client without its rows (not there at the
+    last build) leaves the state dropped: the pages count live until the next rebuild."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": LOCK_PORTFOLIO_FLAGS})
+    state = conn.execute(select(q.FS.c.today, q.FS.c.visit_interval_days, q.FS.c.dormant_days)
+                         .where(q.FS.c.id == 1)).first()
+    if state is None:
+        yield
+        return
+    C = q.C
+    sel = (select(*[C.c[d] for d in q.BOOK_DIMS],
+                  *flag_columns(state.today, json.loads(state.visit_interval_days), state.dormant_days))
+           .where(C.c.id == client_id))
+    before = conn.execute(sel).mappings().one()
+    yield
+    after = conn.execute(sel).mappings().one()
+    delta = {m: after[m] - before[m] for m in FLAG_MEASURES}
+    if any(before[d] != after[d] for d in q.BOOK_DIMS):
+        conn.execute(delete(q.FS))  # the client changed group: not what this adjusts (the data load rebuilds)
+        return
+    if not any(delta.values()):
+        return
+    for grain, keys in (("group", q.BOOK_DIMS), ("book", ("rm_id", "tier"))):
+        res = conn.execute(update(q.FR).where(q.FR.c.grain == grain, *[_eq(q.FR.c[k], before[k]) for k in keys])
+                           .values({m: q.FR.c[m] + delta[m] for m in FLAG_MEASURES}))
+        if res.rowcount != 1:
+            conn.execute(delete(q.FS))
+            return
 
 
 def rebuild_for_today(engine: Engine, today: date, *, if_stale: bool = False) -> dict[str, float] | None:
-    """Rebuild for the bank's today and the current settings (``if_stale``: only when not ready)."""
+    """Rebuild for the bank's today and the current settings. ``if_stale``: only what is not ready — nothing,
+    the flags alone (a new day: one scan of clients), or everything (a new quarter, month-end or setting)."""
     a = q.as_of(engine, today)
     r = q.load_rules(engine)
     with engine.begin() as conn:
-        if if_stale and q.rollup_ready(conn, a, r):
+        static_ready = q.rollup_ready(conn, a, r)
+        if if_stale and static_ready and q.flags_ready(conn, a, r):
             return None
         t0 = time.perf_counter()
-        counts = rebuild(conn, a, r)
+        counts = rebuild_flags(conn, a, r) if if_stale and static_ready else rebuild(conn, a, r)
     return {**counts, "seconds": round(time.perf_counter() - t0, 2)}
