@@ -67,34 +67,38 @@ def contains_any(text: str, phrases: Sequence[str]) -> list[str]:
 
 def run_checks(turns: Sequence[Turn], phrases: Phrases) -> CheckResult:
     """Check one chat. Response-time checks need a timestamp on every turn; otherwise they are N/A."""
+    return check_tuples([(t.speaker, t.text, t.ts) for t in turns], phrases)
+
+
+def check_tuples(turns: Sequence[tuple[str, str, datetime | None]], phrases: Phrases) -> CheckResult:
+    """``run_checks`` over (speaker, text, ts) tuples: what an importer holds before any Turn exists
+    (building a frozen dataclass per message costs more than the checks themselves)."""
     res = CheckResult(waits=[None] * len(turns))
-    agent_idx = [i for i, t in enumerate(turns) if t.speaker == "agent"]
-    if agent_idx:
-        res.greeting_ok = bool(contains_any(turns[agent_idx[0]].text, phrases.greeting))
-        res.closing_ok = bool(contains_any(turns[agent_idx[-1]].text, phrases.closing))
-        hits: list[str] = []
-        for i in agent_idx:
-            for p in contains_any(turns[i].text, phrases.forbidden):
-                if p not in hits:
-                    hits.append(p)
-        res.forbidden_hits = hits
-    if not turns or any(t.ts is None for t in turns):
+    agent_texts = [tx for sp, tx, _ in turns if sp == "agent"]
+    if agent_texts:
+        res.greeting_ok = _any_in(agent_texts[0], phrases.greeting)
+        res.closing_ok = _any_in(agent_texts[-1], phrases.closing)
+        res.forbidden_hits = _hits(agent_texts, phrases.forbidden)
+    if not turns:
         return res
+    for t in turns:
+        if t[2] is None:
+            return res
     pending: datetime | None = None  # when the oldest unanswered customer message came
     waits: list[int] = []
     long_waits = 0
     apologised = 0
-    for i, t in enumerate(turns):
-        if t.speaker == "customer":
+    for i, (speaker, text, ts) in enumerate(turns):
+        if speaker == "customer":
             if pending is None:
-                pending = t.ts
+                pending = ts
         elif pending is not None:
-            wait = int((t.ts - pending).total_seconds())
+            wait = int((ts - pending).total_seconds())
             res.waits[i] = wait
             waits.append(wait)
             if wait > phrases.long_wait_s:
                 long_waits += 1
-                if contains_any(t.text, phrases.apology):
+                if contains_any(text, phrases.apology):
                     apologised += 1
             pending = None
     res.agent_replies = len(waits)
@@ -104,6 +108,35 @@ def run_checks(turns: Sequence[Turn], phrases: Phrases) -> CheckResult:
     res.apology_needed = long_waits > 0
     res.apology_ok = (apologised == long_waits) if long_waits else None
     return res
+
+
+def _any_in(text: str, phrases: Sequence[str]) -> bool:
+    low = text.lower()
+    for p in phrases:
+        if p in low:
+            return True
+    return False
+
+
+def _hits(texts: list[str], phrases: Sequence[str]) -> list[str]:
+    """The phrases found in any of ``texts``, in order of first appearance (turn by turn, then in the
+    phrase list's order). One search of all the texts joined rules out the usual case of none; the
+    newline between them is neither cased nor case-ignorable, so lower() of the whole is the lower()
+    of each text joined (even Greek final sigma): no hit of a single text can be missed."""
+    if not phrases:
+        return []
+    joined = "\n".join(texts).lower()
+    for p in phrases:
+        if p in joined:
+            break
+    else:
+        return []
+    hits: list[str] = []
+    for text in texts:
+        for p in contains_any(text, phrases):
+            if p not in hits:
+                hits.append(p)
+    return hits
 
 
 # criterion code -> suggestion from the checks: "pass" | "fail" | "na" | None (no opinion)
