@@ -115,7 +115,10 @@ def _ts(v, what: str, zone, now: datetime) -> datetime | None:
         raise _Bad(f"{what} must be an ISO-8601 time, got {type(v).__name__}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone)
-    dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it: no UTC time to store
+        raise _Bad(f"{what} {dt.isoformat()} is {'implausibly old' if dt.year < 2000 else 'in the future'}") from None
     if dt > now + FUTURE_TOLERANCE:
         raise _Bad(f"{what} {dt.isoformat()}Z is in the future")
     if dt.year < 2000:

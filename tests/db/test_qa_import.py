@@ -89,6 +89,8 @@ BAD_LINES = [
     (json.dumps(conv("j", turns=[{"speaker": "agent", "text": "a", "ts": "2026-11-02T10:00:00"},
                                  {"speaker": "agent", "text": "b", "ts": "2026-11-02T09:00:00"}])), "backwards"),
     (json.dumps(conv("k", turns=[{"speaker": "agent", "text": "a", "ts": "2099-01-01T00:00:00Z"}])), "future"),
+    # no UTC time exists for these in the bank's zone (UTC+8): a bad line, not a crash
+    (json.dumps(conv("k1", turns=[{"speaker": "agent", "text": "a", "ts": "0001-01-01T00:00:00"}])), "implausibly old"),
     (json.dumps(conv("l", turns=[{"speaker": "agent", "text": "x" * 20000}])), "longer than 10000"),
     (json.dumps(conv("m", client=999999)), "not a known client"),
     (json.dumps(conv("n", client="abc")), "client must be"),
