@@ -16,6 +16,14 @@ A conversation without timestamps, or without a known agent, is kept and marked 
 (has_timestamps false, agent_id empty with the given reference in agent_ref).
 Any malformed line refuses the whole file, unless ``skip_bad``: then exactly the good
 conversations land and the bad lines are listed.
+
+How it goes fast (the rules stay those of the plain functions ``_ts``, ``_speaker``, ``_printable``,
+``_text``...): nearly every turn is a known speaker as written, a text within the limit and a time
+in the common shape, and ``_Reader`` takes those by a short path, handing anything else to the
+plain functions, whose messages are the ones reported. On PostgreSQL a worker thread parses and
+checks the file chunk by chunk while the calling thread writes the previous chunk (binary COPY);
+the server works in its own process, so the two overlap. It is all one transaction: a bad line
+met in a later chunk (without ``skip_bad``) or any error rolls back what earlier chunks wrote.
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import ARRAY, Engine, any_, bindparam, select, text
 
 from db.bulk import insert_rows, next_id, reset_sequences
 from db.models import Agent, Chat, ChatCheck, ChatMessage, Client
@@ -35,7 +46,7 @@ from lib import audit, events
 from lib import settings as settings_mod
 from lib.fileio import ImportIssue, ImportRefused, ImportReport, decode_bytes
 from lib.qa import rollup as qa_rollup
-from lib.qa.checks import Phrases, Turn, run_checks
+from lib.qa.checks import Phrases, check_tuples
 from lib.qa.common import bank_zone, now_utc
 
 SPEAKERS = {
@@ -50,6 +61,21 @@ CSV_ALIASES = {
 }
 FUTURE_TOLERANCE = timedelta(hours=1)  # clocks differ a little; beyond this a time is an error
 MAX_ID_LEN = 128
+CHUNK_MESSAGES = 20_000  # messages parsed ahead and written at a time
+CHAT_COLUMNS = ("id", "conversation_id", "source", "language", "agent_id", "agent_ref", "channel", "client_id",
+                "started_at", "ended_at", "work_date", "message_count", "has_timestamps", "imported_at")
+MESSAGE_COLUMNS = ("id", "chat_id", "seq", "speaker", "ts", "text")
+CHECK_COLUMNS = ("chat_id", "checked_at", "settings_version_id", "greeting_ok", "closing_ok", "first_response_s",
+                 "slow_replies", "max_wait_s", "agent_replies", "forbidden_hits", "apology_needed", "apology_ok")
+
+# What JSON text can turn into a character no column holds (NUL, a lone surrogate): only a \u escape.
+# The decoded file itself has neither: decode_bytes refuses NUL bytes, and neither UTF-8 nor GB18030
+# decodes to a surrogate (GB18030 checked over every two- and four-byte sequence). A line without
+# such an escape needs no per-text check; a line with one gets it, with its message.
+_RISKY = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_CJK = re.compile("[\u4e00-\u9fff]")
+_Y2000 = datetime(2000, 1, 1)
+_LOCAL = object()  # a time without a zone: the bank's
 
 
 class _Bad(ValueError):
@@ -60,7 +86,7 @@ class _Bad(ValueError):
 class Conversation:
     conversation_id: str
     line: int
-    turns: list[Turn]
+    turns: list[tuple[str, str, datetime | None]]  # (speaker, text, ts in UTC), in order
     source: str | None = None
     language: str | None = None
     agent_ref: str | None = None
@@ -68,6 +94,21 @@ class Conversation:
     client_ref: int | None = None
     started_at: datetime | None = None
     lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    """What a conversation's rows need that does not depend on the database: worked out in the
+    worker thread, so that the writing thread only numbers the rows and sends them."""
+    conv: Conversation
+    started: datetime | None
+    ended: datetime | None
+    work_date: date
+    has_ts: bool
+    language: str
+    check: tuple  # the chat_checks columns after chat_id, checked_at, settings_version_id
+    id: int = 0  # the chat's id, once it is known to be new
+    first_message_id: int = 0
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -146,70 +187,203 @@ def _client(v) -> int | None:
     return n
 
 
-def _check_order(turns: list[Turn]) -> None:
+def _check_order(turns: list[tuple]) -> None:
     last = None
     for i, t in enumerate(turns, 1):
-        if t.ts is None:
+        if t[2] is None:
             continue
-        if last is not None and t.ts < last:
+        if last is not None and t[2] < last:
             raise _Bad(f"turn {i}: timestamps go backwards")
-        last = t.ts
+        last = t[2]
+
+
+class _Reader:
+    """The rules of one import (zone, limits, now), and fast paths for what nearly every line is:
+    the fast paths accept only what the plain rules (``_ts``, ``_speaker``, ``_printable``...) accept,
+    with the same result, and hand anything else to them, so that every message stays theirs."""
+
+    def __init__(self, settings, now: datetime):
+        self.zone = bank_zone(settings)
+        self.max_text = int(settings["qa.import_max_text_chars"])
+        self.now = now
+        self.latest = now + FUTURE_TOLERANCE
+        self.offsets: dict[str, timedelta | None] = {"Z": timedelta(0)}
+
+    # times
+
+    def ts(self, v, what: str) -> datetime | None:
+        if type(v) is str:
+            dt = self.fast_ts(v)
+            if dt is not None:
+                return dt
+        return _ts(v, what, self.zone, self.now)
+
+    def _offset(self, suffix: str) -> timedelta | None:
+        """The UTC offset a suffix such as +08:00 means (None: not one fromisoformat takes)."""
+        try:
+            off = self.offsets[suffix]
+        except KeyError:
+            try:
+                off = datetime.fromisoformat("2000-01-01T00:00:00" + suffix).utcoffset()
+            except ValueError:
+                off = None
+            self.offsets[suffix] = off
+        return off
+
+    def fast_ts(self, s: str) -> datetime | None:
+        """``s`` as a naive UTC time, when it is date, time and an optional ±HH:MM or Z within the
+        plausible range; otherwise None (``_ts`` decides). fromisoformat and subtracting the offset
+        give what fromisoformat of the whole and astimezone give, without datetime.replace (slow)."""
+        n = len(s)
+        if n >= 25 and s[n - 3] == ":" and (s[n - 6] == "+" or s[n - 6] == "-"):
+            body, off = s[:n - 6], self._offset(s[n - 6:])
+            if off is None:
+                return None
+        elif n >= 20 and s[n - 1] == "Z":
+            body, off = s[:n - 1], self.offsets["Z"]
+        elif n >= 19:
+            body, off = s, _LOCAL
+        else:
+            return None
+        if body[10] != "T" and body[10] != " ":
+            return None
+        try:
+            dt = datetime.fromisoformat(body)
+            if dt.tzinfo is not None:
+                return None
+            if off is _LOCAL:
+                off = self.zone.utcoffset(dt)
+            if off:
+                dt = dt - off
+        except (ValueError, OverflowError):
+            return None
+        if dt > self.latest or dt < _Y2000:
+            return None
+        return dt
+
+    # JSON Lines
+
+    def conversation(self, raw: str, no: int, plain: bool) -> Conversation:
+        """One line as a conversation, or _Bad saying what is wrong with it. ``plain``: the line has
+        no escape that could make a NUL or a lone surrogate."""
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise _Bad(f"not valid JSON ({getattr(exc, 'msg', 'too deeply nested')})") from None
+        if not isinstance(obj, dict):
+            raise _Bad("a line must be one JSON object (a conversation)")
+        get = obj.get
+        cid = _text(get("conversation_id"), "conversation_id", MAX_ID_LEN)
+        turns_raw = get("turns")
+        if not isinstance(turns_raw, list) or not turns_raw:
+            raise _Bad("turns must be a non-empty list")
+        turns = self.fast_turns(turns_raw) if plain else None
+        if turns is None:
+            turns = self.turns(turns_raw)
+        return Conversation(
+            conversation_id=cid, line=no, turns=turns, lines=[no],
+            source=(_text(get("source"), "source", 10_000, required=False) or None),
+            language=_text(get("language"), "language", 16, required=False),
+            agent_ref=_text(get("agent"), "agent", 64, required=False),
+            channel=_text(get("channel"), "channel", 16, required=False),
+            client_ref=_client(get("client")),
+            started_at=self.ts(get("started_at"), "started_at"),
+        )
+
+    def turns(self, turns_raw: list) -> list[tuple]:
+        """The turns by the plain rules, or _Bad naming the first bad one."""
+        turns = []
+        for i, t in enumerate(turns_raw, 1):
+            if not isinstance(t, dict):
+                raise _Bad(f"turn {i} is not an object")
+            try:
+                body = t.get("text")
+                if not isinstance(body, str):
+                    raise _Bad(f"text must be text, got {type(body).__name__}")
+                if len(body) > self.max_text:
+                    raise _Bad(f"text is longer than {self.max_text} characters")
+                _printable(body, "text")
+                turns.append((_speaker(t.get("speaker")), body, self.ts(t.get("ts"), "ts")))
+            except _Bad as exc:
+                raise _Bad(f"turn {i}: {exc}") from None
+        _check_order(turns)
+        return turns
+
+    def fast_turns(self, turns_raw: list) -> list[tuple] | None:
+        """The turns when every one is plainly good (a known speaker as written, text within the
+        limit, a time in the common shape or none, times in order); None sends the line to ``turns``."""
+        out = []
+        append = out.append
+        speakers = SPEAKERS
+        max_text = self.max_text
+        fast_ts = self.fast_ts
+        last = None
+        for t in turns_raw:
+            if type(t) is not dict:
+                return None
+            body = t.get("text")
+            if type(body) is not str or len(body) > max_text:
+                return None
+            try:
+                sp = speakers[t.get("speaker")]
+            except (KeyError, TypeError):
+                return None
+            ts = t.get("ts")
+            if ts is not None:
+                if type(ts) is not str:
+                    return None
+                ts = fast_ts(ts)
+                if ts is None or (last is not None and ts < last):
+                    return None
+                last = ts
+            append((sp, body, ts))
+        return out
+
+
+def _jsonl_chunks(text_: str, rd: _Reader, chunk_messages: int) -> Iterator[_Chunk]:
+    # JSON Lines are separated by \n only: str.splitlines would also split inside a text at
+    # U+0085, U+2028 and the like, and misnumber every line after it
+    lines = text_.split("\n")
+    risky = _RISKY.search(text_) is not None
+    expected = sum(1 for raw in lines if raw and not raw.isspace())
+    chunk = _Chunk(expected=expected)
+    msgs = 0
+    seen: dict[str, int] = {}
+    for no, raw in enumerate(lines, 1):
+        if not raw or raw.isspace():
+            continue
+        chunk.read += 1
+        try:
+            c = rd.conversation(raw, no, not risky or _RISKY.search(raw) is None)
+        except _Bad as exc:
+            chunk.issues.append(ImportIssue(no, str(exc)))
+            continue
+        # the same conversation twice in one file: the later one is a bad line
+        first = seen.setdefault(c.conversation_id, no)
+        if first != no:
+            chunk.issues.append(ImportIssue(no, f"conversation_id {c.conversation_id[:40]} already appears on "
+                                                f"line {first}"))
+            continue
+        chunk.convs.append(c)
+        msgs += len(c.turns)
+        if msgs >= chunk_messages:
+            yield chunk
+            chunk, msgs = _Chunk(expected=expected), 0
+    yield chunk
 
 
 def _parse_jsonl(text_: str, settings, now: datetime) -> tuple[list[Conversation], list[ImportIssue]]:
-    zone = bank_zone(settings)
-    max_text = int(settings["qa.import_max_text_chars"])
     convs: list[Conversation] = []
     issues: list[ImportIssue] = []
-    # JSON Lines are separated by \n only: str.splitlines would also split inside a text at
-    # U+0085, U+2028 and the like, and misnumber every line after it
-    for no, raw in enumerate(text_.split("\n"), 1):
-        if not raw.strip():
-            continue
-        try:
-            try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                raise _Bad(f"not valid JSON ({getattr(exc, 'msg', 'too deeply nested')})") from None
-            if not isinstance(obj, dict):
-                raise _Bad("a line must be one JSON object (a conversation)")
-            cid = _text(obj.get("conversation_id"), "conversation_id", MAX_ID_LEN)
-            turns_raw = obj.get("turns")
-            if not isinstance(turns_raw, list) or not turns_raw:
-                raise _Bad("turns must be a non-empty list")
-            turns = []
-            for i, t in enumerate(turns_raw, 1):
-                if not isinstance(t, dict):
-                    raise _Bad(f"turn {i} is not an object")
-                try:
-                    body = t.get("text")
-                    if not isinstance(body, str):
-                        raise _Bad(f"text must be text, got {type(body).__name__}")
-                    if len(body) > max_text:
-                        raise _Bad(f"text is longer than {max_text} characters")
-                    _printable(body, "text")
-                    turns.append(Turn(_speaker(t.get("speaker")), body, _ts(t.get("ts"), "ts", zone, now)))
-                except _Bad as exc:
-                    raise _Bad(f"turn {i}: {exc}") from None
-            _check_order(turns)
-            conv = Conversation(
-                conversation_id=cid, line=no, turns=turns, lines=[no],
-                source=(_text(obj.get("source"), "source", 10_000, required=False) or None),
-                language=_text(obj.get("language"), "language", 16, required=False),
-                agent_ref=_text(obj.get("agent"), "agent", 64, required=False),
-                channel=_text(obj.get("channel"), "channel", 16, required=False),
-                client_ref=_client(obj.get("client")),
-                started_at=_ts(obj.get("started_at"), "started_at", zone, now),
-            )
-            convs.append(conv)
-        except _Bad as exc:
-            issues.append(ImportIssue(no, str(exc)))
+    for ch in _jsonl_chunks(text_, _Reader(settings, now), CHUNK_MESSAGES):
+        convs += ch.convs
+        issues += ch.issues
     return convs, issues
 
 
 def _parse_csv(text_: str, settings, now: datetime) -> tuple[list[Conversation], list[ImportIssue]]:
-    zone = bank_zone(settings)
-    max_text = int(settings["qa.import_max_text_chars"])
+    rd = _Reader(settings, now)
+    max_text = rd.max_text
     reader = csv.reader(io.StringIO(text_, newline=""))
     try:
         header = next(reader)
@@ -262,7 +436,7 @@ def _parse_csv(text_: str, settings, now: datetime) -> tuple[list[Conversation],
                     seq = int(seq_raw)
                 except ValueError:
                     raise _Bad(f"seq must be a whole number, got {seq_raw[:20]!r}") from None
-            turn = Turn(_speaker(get("speaker")), body, _ts(get("ts"), "ts", zone, now))
+            turn = (_speaker(get("speaker")), body, rd.ts(get("ts"), "ts"))
             g = groups.get(cid)
             if g is None:
                 g = groups[cid] = {"line": start, "rows": [], "lines": [], "fields": {}}
@@ -271,7 +445,7 @@ def _parse_csv(text_: str, settings, now: datetime) -> tuple[list[Conversation],
             for f, conv in (("agent", lambda v: _text(v, "agent", 64, required=False)),
                             ("channel", lambda v: _text(v, "channel", 16, required=False)),
                             ("client", _client),
-                            ("started_at", lambda v: _ts(v, "started_at", zone, now)),
+                            ("started_at", lambda v: rd.ts(v, "started_at")),
                             ("language", lambda v: _text(v, "language", 16, required=False)),
                             ("source", lambda v: _text(v, "source", 10_000, required=False))):
                 v = conv(get(f))
@@ -307,31 +481,145 @@ def _parse_csv(text_: str, settings, now: datetime) -> tuple[list[Conversation],
     return convs, issues
 
 
+@dataclass
+class _Chunk:
+    """Conversations parsed (and, on the way to the writer, prepared), with the bad lines met."""
+    convs: list = field(default_factory=list)  # Conversation, then _Prepared
+    issues: list[ImportIssue] = field(default_factory=list)
+    read: int = 0  # conversations (lines) this chunk accounts for
+    expected: int = 0  # conversations in the whole file, as far as known
+
+
+def _kind(text_: str, filename: str) -> str:
+    name = (filename or "").lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    return "jsonl" if text_.lstrip()[:1] in ("{", "[") else "csv"
+
+
+def _prepare(c: Conversation, zone, phrases: Phrases) -> _Prepared:
+    turns = c.turns
+    stamps = [t[2] for t in turns if t[2] is not None]
+    started = c.started_at or (stamps[0] if stamps else None)
+    local_day = (started.replace(tzinfo=timezone.utc).astimezone(zone).date() if started
+                 else datetime.now(zone).date())
+    row = check_tuples(turns, phrases).row()
+    return _Prepared(c, started, stamps[-1] if stamps else None, local_day, len(stamps) == len(turns),
+                     _language(c), tuple(row[k] for k in CHECK_COLUMNS[3:]))
+
+
+def _chunks(text_: str, kind: str, settings, now: datetime, phrases: Phrases,
+            chunk_messages: int = CHUNK_MESSAGES) -> Iterator[_Chunk]:
+    """The file as chunks of prepared conversations (with their checks), in file order; the same
+    conversations and issues as ``parse``."""
+    if kind == "jsonl":
+        source = _jsonl_chunks(text_, _Reader(settings, now), chunk_messages)
+    else:
+        source = _csv_chunks(text_, settings, now, chunk_messages)
+    zone = bank_zone(settings)
+    for ch in source:
+        ch.convs = [_prepare(c, zone, phrases) for c in ch.convs]
+        yield ch
+
+
+def _csv_chunks(text_: str, settings, now: datetime, chunk_messages: int) -> Iterator[_Chunk]:
+    # a conversation's rows may be anywhere in a CSV: the whole file is read before any is complete
+    convs, issues = _parse_csv(text_, settings, now)
+    chunk, msgs = _Chunk(issues=issues, expected=len(convs)), 0
+    for c in convs:
+        chunk.convs.append(c)
+        chunk.read += 1
+        msgs += len(c.turns)
+        if msgs >= chunk_messages:
+            yield chunk
+            chunk, msgs = _Chunk(expected=len(convs)), 0
+    yield chunk
+
+
 def parse(data: bytes, filename: str, settings, now: datetime | None = None
           ) -> tuple[list[Conversation], list[ImportIssue], str]:
     """Conversations, problems by line, and the encoding used. Raises ImportRefused for an unreadable file."""
     now = now or now_utc()
     text_, enc = decode_bytes(data)
-    name = (filename or "").lower()
-    if name.endswith(".csv"):
-        kind = "csv"
-    elif name.endswith((".jsonl", ".json", ".ndjson")):
-        kind = "jsonl"
-    else:
-        kind = "jsonl" if text_.lstrip()[:1] in ("{", "[") else "csv"
+    kind = _kind(text_, filename)
     convs, issues = (_parse_jsonl if kind == "jsonl" else _parse_csv)(text_, settings, now)
-    # the same conversation twice in one file: the later one is a bad line
-    seen: dict[str, int] = {}
-    unique = []
-    for c in convs:
-        if c.conversation_id in seen:
-            issues.append(ImportIssue(c.line, f"conversation_id {c.conversation_id[:40]} already appears on line "
-                                              f"{seen[c.conversation_id]}"))
-        else:
-            seen[c.conversation_id] = c.line
-            unique.append(c)
     issues.sort(key=lambda i: i.line)
-    return unique, issues, enc
+    return convs, issues, enc
+
+
+class _Ahead:
+    """Iterate a generator that a worker thread runs a few items ahead of the caller.
+
+    The import parses and checks the next chunk of the file while this thread waits for the database
+    to take the previous one (the server works in its own process; psycopg lets go of the GIL while
+    it waits). The worker touches no database and no Streamlit state; an exception in it is raised
+    here, in the caller's thread; ``close`` stops it and waits for it, whatever happened."""
+
+    def __init__(self, make: Callable[[], Iterator], depth: int = 2):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(make,), name="chat-import-parse", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, make) -> None:
+        try:
+            for item in make():
+                if not self._put((True, item)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
+            self._put((False, exc))
+            return
+        self._put((False, None))
+
+    def __iter__(self) -> Iterator:
+        while True:
+            ok, item = self._q.get()
+            if ok:
+                yield item
+            elif item is None:
+                return
+            else:
+                raise item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> _Ahead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Inline:
+    """``_Ahead``'s interface without the thread."""
+
+    def __init__(self, make: Callable[[], Iterator]):
+        self._gen = make()
+
+    def __iter__(self) -> Iterator:
+        return self._gen
+
+    def close(self) -> None:
+        self._gen.close()
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -339,106 +627,152 @@ def parse(data: bytes, filename: str, settings, now: datetime | None = None
 def _language(c: Conversation) -> str:
     if c.language:
         return c.language[:8]
-    return "zh-CN" if any("\u4e00" <= ch <= "\u9fff" for t in c.turns for ch in t.text) else "en"
+    search = _CJK.search
+    return "zh-CN" if any(search(t[1]) for t in c.turns) else "en"
 
 
-def _chunks(seq, n=500):
-    seq = list(seq)
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
+def _message_rows(new: list[_Prepared]) -> Iterator[tuple]:
+    for p in new:
+        mid, cid = p.first_message_id, p.id
+        seq = 0
+        for sp, tx, ts in p.conv.turns:
+            seq += 1
+            yield (mid, cid, seq, sp, ts, tx)
+            mid += 1
+
+
+def _present(conn, col, values: Iterable) -> set:
+    """Which of ``values`` the column ``col`` holds. PostgreSQL gets them as one array parameter
+    (an IN list of a thousand placeholders costs more to build and parse than to run)."""
+    values = list(values)
+    if not values:
+        return set()
+    if conn.dialect.name == "postgresql":
+        arr = ARRAY(col.type)
+        return set(conn.execute(select(col).where(col == any_(bindparam("v", values, type_=arr)))).scalars())
+    out: set = set()
+    for i in range(0, len(values), 500):
+        out.update(conn.execute(select(col).where(col.in_(values[i:i + 500]))).scalars())
+    return out
 
 
 def import_chats(engine: Engine, data: bytes, filename: str, *, skip_bad: bool = False,
-                 actor=None, progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Import a file in one transaction; returns the report. Raises ImportRefused (nothing written)."""
+                 actor=None, progress: Callable[[int, int], None] | None = None,
+                 _chunk_messages: int = CHUNK_MESSAGES, _ahead: bool | None = None) -> ImportReport:
+    """Import a file in one transaction; returns the report. Raises ImportRefused (nothing written).
+
+    The file is read in chunks: while one chunk is written (COPY on PostgreSQL), a worker thread
+    parses and checks the next. Every bad line is still found before the end, and any one of them
+    (without ``skip_bad``) refuses the file by rolling the whole transaction back."""
     settings = settings_mod.load(engine)
-    convs, issues, enc = parse(data, filename, settings)
+    text_, enc = decode_bytes(data)
+    kind = _kind(text_, filename)
     report = ImportReport()
     report.extra["encoding"] = enc
-    zone = bank_zone(settings)
     phrases = Phrases(settings)
+    parse_now = now_utc()
     now = now_utc()
-    with engine.begin() as conn:
+    issues: list[ImportIssue] = []
+    def make() -> Iterator[_Chunk]:
+        return _chunks(text_, kind, settings, parse_now, phrases, _chunk_messages)
+
+    # SQLite works in this process: a worker parsing beside it would only take the GIL from it
+    # (sqlite3 lets go of the GIL on every row and then waits for it again)
+    threaded = engine.dialect.name == "postgresql" if _ahead is None else _ahead
+    # the worker starts once the transaction has begun, and whatever happens after, is stopped and
+    # waited for before the transaction ends
+    with engine.begin() as conn, (_Ahead if threaded else _Inline)(make) as ahead:
         if conn.dialect.name == "postgresql":
             # explicit ids below: one import at a time
             conn.execute(text("LOCK TABLE chats IN SHARE ROW EXCLUSIVE MODE"))
-        # clients must exist
-        refs = {c.client_ref for c in convs if c.client_ref is not None}
-        known_clients: set[int] = set()
-        for chunk in _chunks(refs):
-            known_clients.update(conn.execute(select(Client.id).where(Client.id.in_(chunk))).scalars())
-        good = []
-        for c in convs:
-            if c.client_ref is not None and c.client_ref not in known_clients:
-                issues.append(ImportIssue(c.line, f"client {c.client_ref} is not a known client"))
-            else:
-                good.append(c)
-        issues.sort(key=lambda i: i.line)
-        if issues and not skip_bad:
-            raise ImportRefused(
-                f"{len(issues)} bad line(s), first: {issues[0]}; nothing imported (use --skip-bad to import the good "
-                f"lines)", issues)
-        report.rejected = issues
-        # idempotent on conversation id
-        existing: set[str] = set()
-        for chunk in _chunks([c.conversation_id for c in good]):
-            existing.update(conn.execute(select(Chat.conversation_id)
-                                         .where(Chat.conversation_id.in_(chunk))).scalars())
-        new = [c for c in good if c.conversation_id not in existing]
-        report.skipped = len(good) - len(new)
         # agents by employee number or id
         agents: dict[str, int] = {}
         for aid, emp in conn.execute(select(Agent.id, Agent.employee_no)):
             agents[emp.lower()] = aid
             agents[str(aid)] = aid
-        chat_id = next_id(conn, Chat.__table__)
+        first_chat = chat_id = next_id(conn, Chat.__table__)
         msg_id = next_id(conn, ChatMessage.__table__)
-        chats, msgs, checks = [], [], []
+        known_clients: set[int] = set()
         pairs: set[tuple[int, date]] = set()
-        total = len(new)
-        for k, c in enumerate(new, 1):
-            agent_id = agents.get(c.agent_ref.lower()) if c.agent_ref else None
-            stamps = [t.ts for t in c.turns if t.ts is not None]
-            has_ts = len(stamps) == len(c.turns)
-            started = c.started_at or (stamps[0] if stamps else None)
-            ended = stamps[-1] if stamps else None
-            local_day = (started.replace(tzinfo=timezone.utc).astimezone(zone).date() if started
-                         else datetime.now(zone).date())
-            chats.append({"id": chat_id, "conversation_id": c.conversation_id, "source": (c.source or "")[:32] or None,
-                          "language": _language(c), "agent_id": agent_id,
-                          "agent_ref": None if agent_id else c.agent_ref, "channel": c.channel,
-                          "client_id": c.client_ref, "started_at": started, "ended_at": ended,
-                          "work_date": local_day, "message_count": len(c.turns), "has_timestamps": has_ts,
-                          "imported_at": now})
-            for seq, t in enumerate(c.turns, 1):
-                msgs.append((msg_id, chat_id, seq, t.speaker, t.ts, t.text))
-                msg_id += 1
-            r = run_checks(c.turns, phrases)
-            checks.append({"chat_id": chat_id, "checked_at": now, "settings_version_id": settings.version_id,
-                           **r.row()})
-            if agent_id:
-                pairs.add((agent_id, local_day))
-            chat_id += 1
-            if progress and (k % 200 == 0 or k == total):
-                progress(k, total)
-        insert_rows(conn, Chat.__table__, list(chats[0]) if chats else [], chats)
-        insert_rows(conn, ChatMessage.__table__, ["id", "chat_id", "seq", "speaker", "ts", "text"], msgs)
-        insert_rows(conn, ChatCheck.__table__, list(checks[0]) if checks else [], checks)
-        qa_rollup.chats_added(conn, [c["id"] for c in chats])
+        with_agent: list[int] = []
+        checks: list[tuple] = []
+        skipped = messages = without_agent = without_ts = read = 0
+        for chunk in ahead:
+            issues += chunk.issues
+            read += chunk.read
+            # clients must exist
+            refs = {p.conv.client_ref for p in chunk.convs if p.conv.client_ref is not None} - known_clients
+            known_clients.update(_present(conn, Client.id, refs))
+            good = []
+            for p in chunk.convs:
+                ref = p.conv.client_ref
+                if ref is not None and ref not in known_clients:
+                    issues.append(ImportIssue(p.conv.line, f"client {ref} is not a known client"))
+                else:
+                    good.append(p)
+            if issues and not skip_bad:
+                continue  # refused: the rest is read only for its bad lines
+            # idempotent on conversation id
+            existing = _present(conn, Chat.conversation_id, [p.conv.conversation_id for p in good])
+            new = []
+            for p in good:
+                if p.conv.conversation_id in existing:
+                    skipped += 1
+                    continue
+                p.id, p.first_message_id = chat_id, msg_id
+                chat_id += 1
+                msg_id += len(p.conv.turns)
+                new.append(p)
+            chats = []
+            for p in new:
+                c = p.conv
+                agent_id = agents.get(c.agent_ref.lower()) if c.agent_ref else None
+                chats.append((p.id, c.conversation_id, (c.source or "")[:32] or None, p.language, agent_id,
+                              None if agent_id else c.agent_ref, c.channel, c.client_ref, p.started, p.ended,
+                              p.work_date, len(c.turns), p.has_ts, now))
+                checks.append((p.id, now, settings.version_id, *p.check))
+                if agent_id:
+                    pairs.add((agent_id, p.work_date))
+                    with_agent.append(p.id)
+                else:
+                    without_agent += 1
+                if not p.has_ts:
+                    without_ts += 1
+                messages += len(c.turns)
+            insert_rows(conn, Chat.__table__, CHAT_COLUMNS, chats, fast=True)
+            # the messages go out as they are numbered: the server takes them while the rest follow
+            insert_rows(conn, ChatMessage.__table__, MESSAGE_COLUMNS, _message_rows(new), fast=True,
+                        stream=True)
+            written = chat_id - first_chat
+            if progress and written:
+                # the total shrinks towards what is written as skipped and bad lines turn up
+                progress(written, max(written, written + chunk.expected - read))
+        issues.sort(key=lambda i: i.line)
+        if issues and not skip_bad:
+            raise ImportRefused(
+                f"{len(issues)} bad line(s), first: {issues[0]}; nothing imported (use --skip-bad to import the good "
+                f"lines)", issues)
+        # the checks of every chunk in one go: a COPY less per chunk is a wait less per chunk
+        insert_rows(conn, ChatCheck.__table__, CHECK_COLUMNS, checks, fast=True)
+        report.rejected = issues
+        new_ids = list(range(first_chat, chat_id))
+        qa_rollup.chats_added(conn, new_ids)
         reset_sequences(conn, Chat.__table__, ChatMessage.__table__)
-        report.inserted = len(new)
-        report.extra["messages"] = len(msgs)
-        report.extra["without_agent"] = sum(1 for c in chats if c["agent_id"] is None)
-        report.extra["without_timestamps"] = sum(1 for c in chats if not c["has_timestamps"])
+        report.inserted = len(new_ids)
+        report.skipped = skipped
+        report.extra["messages"] = messages
+        report.extra["without_agent"] = without_agent
+        report.extra["without_timestamps"] = without_ts
+        if progress and new_ids:
+            progress(len(new_ids), len(new_ids))
         if pairs:
-            events.emit("chats_changed", conn, pairs=sorted(pairs),
-                        new_chat_ids=[c["id"] for c in chats if c["agent_id"]] if chats else [])
+            events.emit("chats_changed", conn, pairs=sorted(pairs), new_chat_ids=with_agent)
         audit.record(conn, user_id=getattr(actor, "id", None), username=getattr(actor, "username", None),
                      action="qa.chats_import", entity="chats", entity_id=filename[:64] if filename else None,
                      detail={"inserted": report.inserted, "skipped": report.skipped,
-                             "rejected": [str(i) for i in report.rejected[:50]], "messages": len(msgs),
+                             "rejected": [str(i) for i in report.rejected[:50]], "messages": messages,
                              "encoding": enc})
-    if progress and not new:
+    if progress and not new_ids:
         progress(1, 1)
     return report
 
