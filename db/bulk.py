@@ -51,7 +51,7 @@ def _pg_copy(conn: Connection, table: Table, columns: Sequence[str], rows: Itera
                 cp.set_types(types)
             write = cp.write_row
             for r in rows:
-                write(_tuple(r, columns))
+                write(r if type(r) is tuple else _tuple(r, columns))
                 n += 1
     return n
 

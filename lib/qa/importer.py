@@ -62,6 +62,7 @@ CSV_ALIASES = {
 FUTURE_TOLERANCE = timedelta(hours=1)  # clocks differ a little; beyond this a time is an error
 MAX_ID_LEN = 128
 CHUNK_MESSAGES = 20_000  # messages parsed ahead and written at a time
+FIRST_CHUNK_MESSAGES = 2_000  # the first chunk: the sooner the server has work, the better
 CHAT_COLUMNS = ("id", "conversation_id", "source", "language", "agent_id", "agent_ref", "channel", "client_id",
                 "started_at", "ended_at", "work_date", "message_count", "has_timestamps", "imported_at")
 MESSAGE_COLUMNS = ("id", "chat_id", "seq", "speaker", "ts", "text")
@@ -98,14 +99,13 @@ class Conversation:
 
 @dataclass
 class _Prepared:
-    """What a conversation's rows need that does not depend on the database: worked out in the
-    worker thread, so that the writing thread only numbers the rows and sends them."""
+    """What a conversation's rows need that does not depend on what the database holds: worked out
+    in the worker thread, so that the writing thread only numbers the rows and sends them."""
     conv: Conversation
-    started: datetime | None
-    ended: datetime | None
+    row: tuple  # the chats columns between id and imported_at (CHAT_COLUMNS[1:-1])
+    agent_id: int | None
     work_date: date
     has_ts: bool
-    language: str
     check: tuple  # the chat_checks columns after chat_id, checked_at, settings_version_id
     id: int = 0  # the chat's id, once it is known to be new
     first_message_id: int = 0
@@ -340,21 +340,36 @@ class _Reader:
         return out
 
 
-def _jsonl_chunks(text_: str, rd: _Reader, chunk_messages: int) -> Iterator[_Chunk]:
+def _no_gate() -> None:
+    return None
+
+
+def _jsonl_chunks(text_: str, rd: _Reader, chunk_messages: int, gate: Callable[[], object] = _no_gate
+                  ) -> Iterator[_Chunk]:
     # JSON Lines are separated by \n only: str.splitlines would also split inside a text at
-    # U+0085, U+2028 and the like, and misnumber every line after it
-    lines = text_.split("\n")
-    risky = _RISKY.search(text_) is not None
-    expected = sum(1 for raw in lines if raw and not raw.isspace())
+    # U+0085, U+2028 and the like, and misnumber every line after it. Lines are cut as they are
+    # reached (the first chunk is out before the rest of the file is touched), the first chunk small
+    # so that the writer has something to send at once.
+    expected = text_.count("\n") + (not text_.endswith("\n"))  # lines, blank ones too: a progress total
     chunk = _Chunk(expected=expected)
+    limit = min(chunk_messages, FIRST_CHUNK_MESSAGES)
     msgs = 0
     seen: dict[str, int] = {}
-    for no, raw in enumerate(lines, 1):
+    find, search = text_.find, _RISKY.search
+    pos, end_all, no = 0, len(text_), 0
+    while pos <= end_all:
+        end = find("\n", pos)
+        if end < 0:
+            end = end_all
+        raw = text_[pos:end]
+        pos = end + 1
+        no += 1
+        gate()
         if not raw or raw.isspace():
             continue
         chunk.read += 1
         try:
-            c = rd.conversation(raw, no, not risky or _RISKY.search(raw) is None)
+            c = rd.conversation(raw, no, "\\u" not in raw or search(raw) is None)
         except _Bad as exc:
             chunk.issues.append(ImportIssue(no, str(exc)))
             continue
@@ -366,9 +381,9 @@ def _jsonl_chunks(text_: str, rd: _Reader, chunk_messages: int) -> Iterator[_Chu
             continue
         chunk.convs.append(c)
         msgs += len(c.turns)
-        if msgs >= chunk_messages:
+        if msgs >= limit:
             yield chunk
-            chunk, msgs = _Chunk(expected=expected), 0
+            chunk, msgs, limit = _Chunk(expected=expected), 0, chunk_messages
     yield chunk
 
 
@@ -499,28 +514,38 @@ def _kind(text_: str, filename: str) -> str:
     return "jsonl" if text_.lstrip()[:1] in ("{", "[") else "csv"
 
 
-def _prepare(c: Conversation, zone, phrases: Phrases) -> _Prepared:
+def _prepare(c: Conversation, zone, phrases: Phrases, agents: dict[str, int]) -> _Prepared:
     turns = c.turns
     stamps = [t[2] for t in turns if t[2] is not None]
     started = c.started_at or (stamps[0] if stamps else None)
     local_day = (started.replace(tzinfo=timezone.utc).astimezone(zone).date() if started
                  else datetime.now(zone).date())
-    row = check_tuples(turns, phrases).row()
-    return _Prepared(c, started, stamps[-1] if stamps else None, local_day, len(stamps) == len(turns),
-                     _language(c), tuple(row[k] for k in CHECK_COLUMNS[3:]))
+    agent_id = agents.get(c.agent_ref.lower()) if c.agent_ref else None
+    has_ts = len(stamps) == len(turns)
+    checked = check_tuples(turns, phrases).row()
+    return _Prepared(
+        c, (c.conversation_id, (c.source or "")[:32] or None, _language(c), agent_id,
+            None if agent_id else c.agent_ref, c.channel, c.client_ref, started, stamps[-1] if stamps else None,
+            local_day, len(turns), has_ts),
+        agent_id, local_day, has_ts, tuple(checked[k] for k in CHECK_COLUMNS[3:]))
 
 
-def _chunks(text_: str, kind: str, settings, now: datetime, phrases: Phrases,
-            chunk_messages: int = CHUNK_MESSAGES) -> Iterator[_Chunk]:
+def _chunks(text_: str, kind: str, settings, now: datetime, phrases: Phrases, agents: dict[str, int],
+            chunk_messages: int = CHUNK_MESSAGES, gate: Callable[[], object] = _no_gate) -> Iterator[_Chunk]:
     """The file as chunks of prepared conversations (with their checks), in file order; the same
-    conversations and issues as ``parse``."""
+    conversations and issues as ``parse``. ``agents``: agent id by employee number or id; ``gate``
+    is called between lines and conversations (see ``_Ahead``)."""
     if kind == "jsonl":
-        source = _jsonl_chunks(text_, _Reader(settings, now), chunk_messages)
+        source = _jsonl_chunks(text_, _Reader(settings, now), chunk_messages, gate)
     else:
         source = _csv_chunks(text_, settings, now, chunk_messages)
     zone = bank_zone(settings)
     for ch in source:
-        ch.convs = [_prepare(c, zone, phrases) for c in ch.convs]
+        prepared = []
+        for c in ch.convs:
+            gate()
+            prepared.append(_prepare(c, zone, phrases, agents))
+        ch.convs = prepared
         yield ch
 
 
@@ -555,13 +580,24 @@ class _Ahead:
     The import parses and checks the next chunk of the file while this thread waits for the database
     to take the previous one (the server works in its own process; psycopg lets go of the GIL while
     it waits). The worker touches no database and no Streamlit state; an exception in it is raised
-    here, in the caller's thread; ``close`` stops it and waits for it, whatever happened."""
+    here, in the caller's thread; ``close`` stops it and waits for it, whatever happened.
 
-    def __init__(self, make: Callable[[], Iterator], depth: int = 2):
+    ``make(gate)`` makes the generator; it calls ``gate()`` often (a line, a conversation), which
+    waits from ``pause()`` until the function it returns is called: the caller's short Python work
+    between two statements, while the server waits for it, then has the GIL to itself (sharing it,
+    every reply from the server would wait up to the interpreter's switch interval to be read)."""
+
+    def __init__(self, make: Callable[[Callable[[], object]], Iterator], depth: int = 2):
         self._q: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
         self._thread = threading.Thread(target=self._run, args=(make,), name="chat-import-parse", daemon=True)
         self._thread.start()
+
+    def pause(self) -> Callable[[], None]:
+        self._go.clear()
+        return self._go.set
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():
@@ -574,7 +610,7 @@ class _Ahead:
 
     def _run(self, make) -> None:
         try:
-            for item in make():
+            for item in make(self._go.wait):
                 if not self._put((True, item)):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
@@ -594,6 +630,7 @@ class _Ahead:
 
     def close(self) -> None:
         self._stop.set()
+        self._go.set()
         self._thread.join()
 
     def __enter__(self) -> _Ahead:
@@ -606,8 +643,11 @@ class _Ahead:
 class _Inline:
     """``_Ahead``'s interface without the thread."""
 
-    def __init__(self, make: Callable[[], Iterator]):
-        self._gen = make()
+    def __init__(self, make: Callable[[Callable[[], object]], Iterator]):
+        self._gen = make(_no_gate)
+
+    def pause(self) -> Callable[[], None]:
+        return _no_gate
 
     def __iter__(self) -> Iterator:
         return self._gen
@@ -631,13 +671,17 @@ def _language(c: Conversation) -> str:
     return "zh-CN" if any(search(t[1]) for t in c.turns) else "en"
 
 
-def _message_rows(new: list[_Prepared]) -> Iterator[tuple]:
+def _message_rows(new: list[_Prepared], begun: Callable[[], object] = _no_gate) -> Iterator[tuple]:
+    """The messages' rows; ``begun()`` once the first has been taken (the COPY has begun by then)."""
     for p in new:
         mid, cid = p.first_message_id, p.id
         seq = 0
         for sp, tx, ts in p.conv.turns:
             seq += 1
             yield (mid, cid, seq, sp, ts, tx)
+            if begun is not _no_gate:
+                begun()
+                begun = _no_gate
             mid += 1
 
 
@@ -673,15 +717,10 @@ def import_chats(engine: Engine, data: bytes, filename: str, *, skip_bad: bool =
     parse_now = now_utc()
     now = now_utc()
     issues: list[ImportIssue] = []
-    def make() -> Iterator[_Chunk]:
-        return _chunks(text_, kind, settings, parse_now, phrases, _chunk_messages)
-
     # SQLite works in this process: a worker parsing beside it would only take the GIL from it
     # (sqlite3 lets go of the GIL on every row and then waits for it again)
     threaded = engine.dialect.name == "postgresql" if _ahead is None else _ahead
-    # the worker starts once the transaction has begun, and whatever happens after, is stopped and
-    # waited for before the transaction ends
-    with engine.begin() as conn, (_Ahead if threaded else _Inline)(make) as ahead:
+    with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # explicit ids below: one import at a time
             conn.execute(text("LOCK TABLE chats IN SHARE ROW EXCLUSIVE MODE"))
@@ -697,56 +736,65 @@ def import_chats(engine: Engine, data: bytes, filename: str, *, skip_bad: bool =
         with_agent: list[int] = []
         checks: list[tuple] = []
         skipped = messages = without_agent = without_ts = read = 0
-        for chunk in ahead:
-            issues += chunk.issues
-            read += chunk.read
-            # clients must exist
-            refs = {p.conv.client_ref for p in chunk.convs if p.conv.client_ref is not None} - known_clients
-            known_clients.update(_present(conn, Client.id, refs))
-            good = []
-            for p in chunk.convs:
-                ref = p.conv.client_ref
-                if ref is not None and ref not in known_clients:
-                    issues.append(ImportIssue(p.conv.line, f"client {ref} is not a known client"))
-                else:
-                    good.append(p)
-            if issues and not skip_bad:
-                continue  # refused: the rest is read only for its bad lines
-            # idempotent on conversation id
-            existing = _present(conn, Chat.conversation_id, [p.conv.conversation_id for p in good])
-            new = []
-            for p in good:
-                if p.conv.conversation_id in existing:
-                    skipped += 1
-                    continue
-                p.id, p.first_message_id = chat_id, msg_id
-                chat_id += 1
-                msg_id += len(p.conv.turns)
-                new.append(p)
-            chats = []
-            for p in new:
-                c = p.conv
-                agent_id = agents.get(c.agent_ref.lower()) if c.agent_ref else None
-                chats.append((p.id, c.conversation_id, (c.source or "")[:32] or None, p.language, agent_id,
-                              None if agent_id else c.agent_ref, c.channel, c.client_ref, p.started, p.ended,
-                              p.work_date, len(c.turns), p.has_ts, now))
-                checks.append((p.id, now, settings.version_id, *p.check))
-                if agent_id:
-                    pairs.add((agent_id, p.work_date))
-                    with_agent.append(p.id)
-                else:
-                    without_agent += 1
-                if not p.has_ts:
-                    without_ts += 1
-                messages += len(c.turns)
-            insert_rows(conn, Chat.__table__, CHAT_COLUMNS, chats, fast=True)
-            # the messages go out as they are numbered: the server takes them while the rest follow
-            insert_rows(conn, ChatMessage.__table__, MESSAGE_COLUMNS, _message_rows(new), fast=True,
-                        stream=True)
-            written = chat_id - first_chat
-            if progress and written:
-                # the total shrinks towards what is written as skipped and bad lines turn up
-                progress(written, max(written, written + chunk.expected - read))
+        version = settings.version_id
+
+        def make(gate) -> Iterator[_Chunk]:
+            return _chunks(text_, kind, settings, parse_now, phrases, agents, _chunk_messages, gate)
+
+        # whatever happens in the loop, the worker is stopped and waited for before the transaction ends
+        with (_Ahead if threaded else _Inline)(make) as ahead:
+            for chunk in ahead:
+                # from here until the messages' COPY has begun the server waits for this thread: the
+                # worker pauses meanwhile
+                resume = ahead.pause()
+                try:
+                    issues += chunk.issues
+                    read += chunk.read
+                    # clients must exist
+                    refs = {p.conv.client_ref for p in chunk.convs if p.conv.client_ref is not None} - known_clients
+                    known_clients.update(_present(conn, Client.id, refs))
+                    good = []
+                    for p in chunk.convs:
+                        ref = p.conv.client_ref
+                        if ref is not None and ref not in known_clients:
+                            issues.append(ImportIssue(p.conv.line, f"client {ref} is not a known client"))
+                        else:
+                            good.append(p)
+                    if issues and not skip_bad:
+                        continue  # refused: the rest is read only for its bad lines
+                    # idempotent on conversation id
+                    existing = _present(conn, Chat.conversation_id, [p.conv.conversation_id for p in good])
+                    new, chats = [], []
+                    for p in good:
+                        if p.conv.conversation_id in existing:
+                            skipped += 1
+                            continue
+                        p.id, p.first_message_id = chat_id, msg_id
+                        chats.append((chat_id, *p.row, now))
+                        checks.append((chat_id, now, version, *p.check))
+                        if p.agent_id:
+                            pairs.add((p.agent_id, p.work_date))
+                            with_agent.append(chat_id)
+                        else:
+                            without_agent += 1
+                        if not p.has_ts:
+                            without_ts += 1
+                        n = len(p.conv.turns)
+                        messages += n
+                        msg_id += n
+                        chat_id += 1
+                        new.append(p)
+                    insert_rows(conn, Chat.__table__, CHAT_COLUMNS, chats, fast=True)
+                    # the messages go out as they are numbered, one COPY a chunk: the server takes them
+                    # while the rest follow, and the worker resumes once the first has gone
+                    insert_rows(conn, ChatMessage.__table__, MESSAGE_COLUMNS, _message_rows(new, resume),
+                                fast=True, stream=True, batch=1 << 62)
+                finally:
+                    resume()
+                written = chat_id - first_chat
+                if progress and written:
+                    # the total shrinks towards what is written as skipped and bad lines turn up
+                    progress(written, max(written, written + chunk.expected - read))
         issues.sort(key=lambda i: i.line)
         if issues and not skip_bad:
             raise ImportRefused(
