@@ -306,3 +306,34 @@ def test_leaving_the_page_during_the_import_writes_nothing_and_stops_the_worker(
         import_chats(empty_db, good_file(200), "f.jsonl", _chunk_messages=10, _ahead=True, progress=progress)
     assert counts(empty_db) == (0, 0, 0, 0) and no_worker_left()
     assert set(threads) == {threading.get_ident()}  # progress only ever from the calling thread
+
+
+def test_the_worker_waits_while_paused_and_a_paused_worker_can_be_closed():
+    import time
+
+    ticks: list[int] = []
+
+    def make(gate):
+        def gen():
+            for i in range(10_000):
+                gate()
+                ticks.append(i)
+                time.sleep(0.0005)  # a slow parse: it cannot reach the end while the test looks
+                if i % 10 == 9:
+                    yield i
+        return gen()
+
+    ahead = importer._Ahead(make, depth=10_000)
+    first = next(iter(ahead))
+    assert first == 9
+    resume = ahead.pause()
+    time.sleep(0.05)
+    seen = len(ticks)
+    time.sleep(0.2)
+    assert len(ticks) <= seen + 1  # at most the step under way when the pause came
+    resume()
+    time.sleep(0.05)
+    assert len(ticks) > seen + 1
+    ahead.pause()
+    ahead.close()  # a paused worker is let go to stop
+    assert no_worker_left()
