@@ -268,8 +268,12 @@ class _Reader:
         no escape that could make a NUL or a lone surrogate."""
         try:
             obj = json.loads(raw)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise _Bad(f"not valid JSON ({getattr(exc, 'msg', 'too deeply nested')})") from None
+        except json.JSONDecodeError as exc:
+            raise _Bad(f"not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise _Bad("not valid JSON (too deeply nested)") from None
+        except ValueError:  # a number of more than 4,300 digits: Python refuses to read it
+            raise _Bad("not valid JSON (a number too long to read)") from None
         if not isinstance(obj, dict):
             raise _Bad("a line must be one JSON object (a conversation)")
         get = obj.get

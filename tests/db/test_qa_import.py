@@ -78,6 +78,7 @@ def test_known_agent_timestamps_and_checks(empty_db):
 
 BAD_LINES = [
     ("{not json", "not valid JSON"),
+    ('{"conversation_id": "n", "turns": ' + "1" * 5000 + "}", "a number too long"),
     ('["a list"]', "one JSON object"),
     (json.dumps({"turns": conv()["turns"]}), "conversation_id is missing"),
     (json.dumps(conv("x" * 200)), "longer than 128"),
